@@ -11,8 +11,8 @@ integration_target=""
 if [ "$integration" = --integration ]; then
   integration_target=',
     "integration": {
-      "executor": "@nx/jest:jest",
-      "options": { "jestConfig": "{projectRoot}/jest.integration.config.js", "runInBand": true }
+      "executor": "nx:run-commands",
+      "options": { "command": "jest -c {projectRoot}/jest.integration.config.js --runInBand" }
     }'
   cat > "$root/jest.integration.config.js" <<JEST
 /** Integration tests: real dependencies on loopback, started by the global setup. */
@@ -36,16 +36,16 @@ cat > "$root/project.json" <<JSON
   "tags": [$tag_json],
   "targets": {
     "lint": {
-      "executor": "@nx/eslint:lint",
-      "options": { "lintFilePatterns": ["{projectRoot}/src", "{projectRoot}/test"] }
+      "executor": "nx:run-commands",
+      "options": { "command": "eslint --max-warnings=0 {projectRoot}" }
     },
     "typecheck": {
       "executor": "nx:run-commands",
       "options": { "command": "tsc -p {projectRoot}/tsconfig.json --noEmit" }
     },
     "test": {
-      "executor": "@nx/jest:jest",
-      "options": { "jestConfig": "{projectRoot}/jest.config.js", "passWithNoTests": false }
+      "executor": "nx:run-commands",
+      "options": { "command": "jest -c {projectRoot}/jest.config.js" }
     }$integration_target
   }
 }
