@@ -23,4 +23,5 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|uid|file-type|strtok3|token-types|@tokenizer)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   coverageReporters: ['text-summary', 'lcov'],
+  reporters: ['default', require.resolve('./tools/jest/summary-reporter.js')],
 };

@@ -1,0 +1,3 @@
+export { runMain, startService, type ServiceOptions } from './lib/bootstrap';
+export { ConfigError, Settings } from './lib/config';
+export { HealthController } from './lib/health.controller';
