@@ -110,12 +110,21 @@ run_as_root() {
   fi
 }
 
+# output_of CMD...: stdout+stderr of CMD even if it fails (never `cmd | grep -q` / `| head`: under
+# pipefail the writer's SIGPIPE would fail the pipeline).
+output_of() { "$@" 2>&1 || true; }
+first_line() {
+  local out
+  out="$(output_of "$@")"
+  printf '%s' "${out%%$'\n'*}"
+}
+
 duration() { printf '%dm%02ds' "$(($1 / 60))" "$(($1 % 60))"; }
 
 # ---------------------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------------------
-apt_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+apt_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == 'install ok installed' ]]; }
 apt_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 
 service_pids() { # PIDs of processes named like a system service, sorted
@@ -302,7 +311,7 @@ ensure_runsc() {
   fi
   link_tool runsc "$bin"
   record runsc "$RUNSC_DEB_VERSION" "$status" "$bin" \
-    "Debian $RUNSC_DEBIAN_SUITE runsc, sha256 $RUNSC_SHA256; $("$bin" --version 2>&1 | head -n1)"
+    "Debian $RUNSC_DEBIAN_SUITE runsc, sha256 $RUNSC_SHA256; $(first_line "$bin" --version)"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,25 +325,28 @@ find_go() {
   [[ -n "$GO_BIN" ]]
 }
 
-# verify_go_tool TOOL BINARY: the binary really runs
+# verify_go_tool TOOL BINARY: the binary really runs and says the pinned version. Prints what it ran
+# and what the binary answered.
 verify_go_tool() {
-  local tool="$1" bin="$2"
+  local tool="$1" bin="$2" out expect
   case "$tool" in
-    kube-apiserver) "$bin" --version 2>&1 | grep -q "Kubernetes $KUBERNETES_VERSION" ;;
-    helm) "$bin" version --short 2>&1 | grep -q "^$HELM_VERSION" ;;
-    fake-gcs-server) "$bin" -help 2>&1 | grep -q -- '-backend' ;;
-    versitygw) "$bin" --version 2>&1 | grep -q "$VERSITYGW_VERSION" ;;
-    *) "$bin" --version >/dev/null 2>&1 ;;
+    kube-apiserver) out="$(output_of "$bin" --version)" expect="Kubernetes $KUBERNETES_VERSION" ;;
+    helm) out="$(output_of "$bin" version --short)" expect="$HELM_VERSION" ;;
+    fake-gcs-server) out="$(output_of "$bin" -help)" expect="-backend" ;;
+    versitygw) out="$(output_of "$bin" --version)" expect="Version  : $VERSITYGW_VERSION" ;;
+    *) return 1 ;;
   esac
+  printf 'check %s: expecting "%s" in:\n%s\n' "$tool" "$expect" "$out"
+  [[ "$out" == *"$expect"* ]]
 }
 
 # tool_version_line TOOL BINARY: one line the binary says about itself
 tool_version_line() {
   case "$1" in
-    kube-apiserver) "$2" --version 2>&1 | head -n1 ;;
-    helm) "$2" version --short 2>&1 | head -n1 ;;
+    kube-apiserver) first_line "$2" --version ;;
+    helm) first_line "$2" version --short ;;
     fake-gcs-server) echo "fake-gcs-server (module version ${3:-?})" ;;
-    versitygw) "$2" --version 2>&1 | tr '\n' ' ' | sed 's/  */ /g' ;;
+    versitygw) output_of "$2" --version | tr -s '\n ' '  ' ;;
   esac
 }
 
@@ -384,10 +396,13 @@ go_install_tool() {
   gobin="$(dirname "$out")/gobin"
   rm -rf "$gobin"
   mkdir -p "$gobin"
-  GOBIN="$gobin" CGO_ENABLED=0 "$GO_BIN" install -trimpath -ldflags "-s -w $ldflags" "$pkg"
+  GOBIN="$gobin" CGO_ENABLED=0 "$GO_BIN" install -trimpath -ldflags "-s -w $ldflags" "$pkg" || return 1
   local built
-  built="$(find "$gobin" -maxdepth 1 -type f | head -n1)"
-  [[ -n "$built" ]] || return 1
+  local built=("$gobin"/*)
+  [[ -f "${built[0]}" ]] || {
+    echo "go install produced no binary in $gobin"
+    return 1
+  }
   mv -f "$built" "$out"
   rm -rf "$gobin"
 }
@@ -399,7 +414,7 @@ build_go_tool() {
   shift 3
   local dir="$TOOLS_CACHE/$tool-$version"
   local bin="$dir/$tool" log_file="$dir/build.log"
-  if [[ -x "$bin" ]] && verify_go_tool "$tool" "$bin"; then
+  if [[ -x "$bin" ]] && verify_go_tool "$tool" "$bin" >/dev/null; then
     log "$tool: cached $bin"
     link_tool "$tool" "$bin"
     record "$tool" "$version" cached "$bin" "$(tool_version_line "$tool" "$bin" "$version")"
@@ -413,8 +428,13 @@ build_go_tool() {
   mkdir -p "$dir"
   rm -f "$bin"
   log "$tool: building $version with $("$GO_BIN" env GOVERSION) (log: $log_file)"
-  local start=$SECONDS elapsed
-  if "$builder" "$bin.tmp" "$@" >"$log_file" 2>&1 && mv -f "$bin.tmp" "$bin" && verify_go_tool "$tool" "$bin"; then
+  local start=$SECONDS elapsed failure=""
+  if ! "$builder" "$bin.tmp" "$@" >"$log_file" 2>&1; then
+    failure="build failed"
+  elif ! { mv -f "$bin.tmp" "$bin" && verify_go_tool "$tool" "$bin"; } >>"$log_file" 2>&1; then
+    failure="built, but the check of the binary failed"
+  fi
+  if [[ -z "$failure" ]]; then
     elapsed=$((SECONDS - start))
     echo "built in ${elapsed}s" >>"$log_file"
     log "$tool: built in $(duration "$elapsed")"
@@ -423,11 +443,11 @@ build_go_tool() {
       "built in ${elapsed}s with $("$GO_BIN" env GOVERSION); $(tool_version_line "$tool" "$bin" "$version")"
   else
     elapsed=$((SECONDS - start))
-    echo "FAILED after ${elapsed}s" >>"$log_file"
-    warn "$tool: build or check FAILED after $(duration "$elapsed"); last lines of $log_file:"
+    echo "FAILED after ${elapsed}s: $failure" >>"$log_file"
+    warn "$tool: $failure after $(duration "$elapsed"); last lines of $log_file:"
     tail -n 15 "$log_file" | sed 's/^/    /' >&2
     rm -f "$bin" "$bin.tmp" "$BIN_DIR/$tool"
-    record "$tool" "$version" failed "" "build failed after ${elapsed}s (full log: $log_file): $(tail -n 8 "$log_file")"
+    record "$tool" "$version" failed "" "$failure after ${elapsed}s (full log: $log_file): $(tail -n 8 "$log_file")"
   fi
 }
 
@@ -514,11 +534,11 @@ write_tools_json() {
 }
 
 print_summary() {
-  local tool fmt='%-16s | %-16s | %-9s | %s\n'
+  local tool fmt='%-16s | %-22s | %-9s | %s\n'
   echo
   # shellcheck disable=SC2059
   printf "$fmt" component version status path
-  printf '%s\n' "-----------------+------------------+-----------+------------------------------------------"
+  printf '%s\n' "-----------------+------------------------+-----------+------------------------------------------"
   for tool in "${RECORD_ORDER[@]}"; do
     # shellcheck disable=SC2059
     printf "$fmt" "$tool" "${REC_VERSION[$tool]}" "${REC_STATUS[$tool]}" "${REC_PATH[$tool]:--}"
