@@ -38,7 +38,7 @@ export interface KindInfo<K extends Kind = Kind> {
     readonly scale?: { readonly specReplicasPath: string; readonly statusReplicasPath: string };
   };
   /** ValidatingAdmissionPolicy rules that apply on top of the CRD schema. */
-  readonly admissionRules: readonly AdmissionRule<ObjectOfKind<K>>[];
+  readonly admissionRules: readonly AdmissionRule<SubstrateObject>[];
 }
 
 const root = (description: string, spec: AnySchema, status?: AnySchema) =>

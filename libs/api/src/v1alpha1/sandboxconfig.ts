@@ -73,7 +73,7 @@ export interface AdmissionRule<T> {
   readonly expression: string;
   readonly message: string;
   readonly path: string;
-  readonly check: (object: T) => boolean;
+  check(object: T): boolean;
 }
 
 const everyArch = (c: SandboxConfig, names: readonly string[]) => {
