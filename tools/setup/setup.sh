@@ -38,6 +38,9 @@ HELM_VERSION='v3.22.0'
 FAKE_GCS_SERVER_VERSION='v1.56.1'
 VERSITYGW_VERSION='v1.8.0'
 
+# Bump when a build recipe (flags, steps) changes, so cached binaries are rebuilt.
+BUILD_RECIPE_REVISION=1
+
 APT_PACKAGES=(
   redis-server redis-tools etcd-server etcd-client iproute2 nftables zstd busybox-static
   docker-registry skopeo umoci util-linux
@@ -272,8 +275,9 @@ fetch_runsc_deb() { # fetch_runsc_deb DEST_DIR: downloads the pinned runsc .deb 
     -o "Dir::Cache=$apt_dir/cache"
     -o "Dir::Etc::Preferences=/dev/null"
     -o "Dir::Etc::PreferencesParts=$apt_dir/sources.list.d"
-    -o "APT::Sandbox::User=root"
   )
+  # As root apt would hand downloads to the _apt user, who cannot write into our private dirs.
+  if [[ $EUID -eq 0 ]]; then apt_opts+=(-o "APT::Sandbox::User=root"); fi
   log "runsc: reading Debian $RUNSC_DEBIAN_SUITE package lists from $mirror (private apt config)"
   apt-get "${apt_opts[@]}" update -qq
   log "runsc: downloading runsc=$RUNSC_DEB_VERSION"
@@ -407,14 +411,35 @@ go_install_tool() {
   rm -rf "$gobin"
 }
 
+# go_build_helm OUT_BINARY: like helm's own release build, stamp the version and the Kubernetes
+# version that `helm template` assumes by default (1.<minor of helm's k8s.io/client-go>).
+go_build_helm() {
+  local out="$1" modfile client_go minor flags=""
+  modfile="$("$GO_BIN" mod download -json "helm.sh/helm/v3@$HELM_VERSION" |
+    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  client_go="$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$modfile")"
+  minor="$(cut -d. -f2 <<<"$client_go")"
+  if [[ -n "$minor" ]]; then
+    local p
+    for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+      flags+=" -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$minor"
+    done
+  fi
+  go_install_tool "$out" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
+    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean$flags"
+}
+
 # build_go_tool TOOL VERSION BUILDER [ARGS...]: cached under $TOOLS_CACHE/TOOL-VERSION/TOOL.
-# BUILDER is called as `BUILDER OUT_BINARY ARGS...`; its output goes to build.log there.
+# BUILDER is called as `BUILDER OUT_BINARY ARGS...`; its output goes to build.log there. A cached
+# binary is reused when it passes its check and was built by the same recipe (build.recipe).
 build_go_tool() {
   local tool="$1" version="$2" builder="$3"
   shift 3
   local dir="$TOOLS_CACHE/$tool-$version"
-  local bin="$dir/$tool" log_file="$dir/build.log"
-  if [[ -x "$bin" ]] && verify_go_tool "$tool" "$bin" >/dev/null; then
+  local bin="$dir/$tool" log_file="$dir/build.log" recipe
+  recipe="$builder $* (recipe $BUILD_RECIPE_REVISION)"
+  if [[ -x "$bin" && "$(cat "$dir/build.recipe" 2>/dev/null || true)" == "$recipe" ]] &&
+    verify_go_tool "$tool" "$bin" >/dev/null; then
     log "$tool: cached $bin"
     link_tool "$tool" "$bin"
     record "$tool" "$version" cached "$bin" "$(tool_version_line "$tool" "$bin" "$version")"
@@ -426,7 +451,7 @@ build_go_tool() {
     return 0
   fi
   mkdir -p "$dir"
-  rm -f "$bin"
+  rm -f "$bin" "$dir/build.recipe"
   log "$tool: building $version with $("$GO_BIN" env GOVERSION) (log: $log_file)"
   local start=$SECONDS elapsed failure=""
   if ! "$builder" "$bin.tmp" "$@" >"$log_file" 2>&1; then
@@ -437,6 +462,7 @@ build_go_tool() {
   if [[ -z "$failure" ]]; then
     elapsed=$((SECONDS - start))
     echo "built in ${elapsed}s" >>"$log_file"
+    printf '%s\n' "$recipe" >"$dir/build.recipe"
     log "$tool: built in $(duration "$elapsed")"
     link_tool "$tool" "$bin"
     record "$tool" "$version" installed "$bin" \
@@ -466,8 +492,7 @@ ensure_go_tools() {
     log "go not found: skipping kube-apiserver, helm, fake-gcs-server and versitygw (tests that need them will skip; under CI=true they fail)"
   fi
   build_go_tool kube-apiserver "$KUBERNETES_VERSION" go_build_kube_apiserver
-  build_go_tool helm "$HELM_VERSION" go_install_tool "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
-    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  build_go_tool helm "$HELM_VERSION" go_build_helm
   build_go_tool fake-gcs-server "$FAKE_GCS_SERVER_VERSION" go_install_tool \
     "github.com/fsouza/fake-gcs-server@$FAKE_GCS_SERVER_VERSION"
   build_go_tool versitygw "$VERSITYGW_VERSION" go_install_tool \
