@@ -47,6 +47,8 @@ APT_PACKAGES=(
 )
 # Processes that a package install may start as a system service on default ports.
 SERVICE_PROCESS_NAMES=(redis-server etcd docker-registry)
+SERVICE_UNITS=(redis-server etcd docker-registry)
+SERVICE_DEFAULT_PORTS=(6379 2379 2380 5000)
 
 # ---------------------------------------------------------------------------------------------------
 # Paths and state
@@ -130,9 +132,51 @@ duration() { printf '%dm%02ds' "$(($1 / 60))" "$(($1 % 60))"; }
 apt_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == 'install ok installed' ]]; }
 apt_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 
-service_pids() { # PIDs of processes named like a system service, sorted
-  local name
-  for name in "${SERVICE_PROCESS_NAMES[@]}"; do pgrep -x "$name" || true; done | sort -n
+# PIDs of processes named like one of those services that listen on a service's default port, one
+# a line, sorted for comm. (Tests of other clones may run redis-server etc. on other ports: those
+# are never touched.)
+service_pids() {
+  local name listening
+  listening="$(ss -Htlnp "( $(printf 'sport = :%s or ' "${SERVICE_DEFAULT_PORTS[@]}") sport = :0 )" 2>/dev/null |
+    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u || true)"
+  for name in "${SERVICE_PROCESS_NAMES[@]}"; do pgrep -x "$name" || true; done | sort |
+    comm -12 - <(printf '%s\n' "$listening")
+}
+
+active_units() { # systemd units of those services that are active, sorted for comm
+  [[ -d /run/systemd/system ]] || return 0
+  local unit
+  for unit in "${SERVICE_UNITS[@]}"; do
+    if systemctl is-active --quiet "$unit" 2>/dev/null; then echo "$unit"; fi
+  done | sort
+}
+
+# stop_new_services BEFORE_PIDS BEFORE_UNITS: a package's postinst may start its service on the
+# default port (6379, 2379, 5000). Stop only what was not running before this install.
+stop_new_services() {
+  local new_units new_pids unit pid comm
+  new_units="$(comm -13 <(printf '%s\n' "$2") <(active_units) | sed '/^$/d')"
+  for unit in $new_units; do
+    run_as_root systemctl stop "$unit" || true
+    run_as_root systemctl disable --quiet "$unit" || true
+    SERVICE_NOTE+="stopped and disabled systemd unit $unit (started by this install); "
+    log "debian packages: stopped and disabled systemd unit $unit (started by the install)"
+  done
+  new_pids="$(comm -13 <(printf '%s\n' "$1") <(service_pids) | sed '/^$/d')"
+  for pid in $new_pids; do
+    comm="$(ps -o comm= -p "$pid" 2>/dev/null || true)"
+    run_as_root kill "$pid" 2>/dev/null || true
+    for _ in {1..50}; do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    SERVICE_NOTE+="stopped $comm (pid $pid, started by this install); "
+    log "debian packages: stopped service process $comm (pid $pid) started by the install"
+  done
+  if [[ -z "$new_units$new_pids" ]]; then
+    SERVICE_NOTE="no service was started by the install"
+    log "debian packages: no service process was started by the install"
+  fi
 }
 
 ensure_apt_packages() {
@@ -147,40 +191,14 @@ ensure_apt_packages() {
     return
   fi
   log "debian packages: installing ${missing[*]}"
-  local before after new_pids pid
-  before="$(service_pids)"
-  export DEBIAN_FRONTEND=noninteractive
+  local before_pids before_units
+  before_pids="$(service_pids)"
+  before_units="$(active_units)"
   run_as_root apt-get update -qq
   run_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
   log "debian packages: installed"
-
-  # A package's postinst may start its service on the default port (6379, 2379, 5000), which would
-  # collide with nothing in our tests but should not be left running. Stop only what appeared now.
-  after="$(service_pids)"
-  new_pids="$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed '/^$/d')"
-  if [[ -d /run/systemd/system ]]; then
-    local unit
-    for unit in redis-server etcd docker-registry; do
-      if systemctl is-active --quiet "$unit" 2>/dev/null && [[ -n "$new_pids" ]]; then
-        run_as_root systemctl stop "$unit" && run_as_root systemctl disable --quiet "$unit" || true
-        SERVICE_NOTE+="stopped and disabled systemd unit $unit started by this install; "
-      fi
-    done
-    new_pids="$(comm -12 <(printf '%s\n' "$new_pids") <(service_pids) | sed '/^$/d')"
-  fi
-  if [[ -n "$new_pids" ]]; then
-    for pid in $new_pids; do
-      local comm
-      comm="$(ps -o comm= -p "$pid" 2>/dev/null || true)"
-      run_as_root kill "$pid" 2>/dev/null || true
-      SERVICE_NOTE+="stopped $comm (pid $pid) started by this install; "
-      log "debian packages: stopped service process $comm (pid $pid) started by the install"
-    done
-  else
-    log "debian packages: no service process was started by the install"
-    SERVICE_NOTE="no service was started by the install"
-  fi
+  stop_new_services "$before_pids" "$before_units"
 }
 
 # record_debian_tool TOOL PACKAGE COMMAND
@@ -407,7 +425,7 @@ go_install_tool() {
     echo "go install produced no binary in $gobin"
     return 1
   }
-  mv -f "$built" "$out"
+  mv -f "${built[0]}" "$out"
   rm -rf "$gobin"
 }
 
