@@ -85,9 +85,19 @@ timed() { # timed LABEL SECONDS CMD...: wait_until and print how long it took
   fi
 }
 
+loopback_only() { # every TCP socket our servers listen on is on 127.0.0.1
+  local pid addrs bad=0
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+    addrs="$(ss -Htlnp | grep "pid=$pid," | awk '{print $4}' | sort -u | tr '\n' ' ')"
+    log "pid $pid listens on: ${addrs:-nothing}"
+    for a in $addrs; do [[ "$a" == 127.0.0.1:* ]] || bad=1; done
+  done
+  return "$bad"
+}
+
 check() { # check NAME FUNCTION: runs one smoke check, records failure
   log "---- $1"
-  if "$2"; then
+  if "$2" && loopback_only; then
     log "$1: OK"
   else
     log "$1: FAILED"
