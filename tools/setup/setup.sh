@@ -12,7 +12,9 @@
 #   3. Go-built tools, each pinned, built from the Go module proxy with CGO_ENABLED=0 -trimpath:
 #      kube-apiserver, helm, fake-gcs-server, versitygw (the S3 server). Skipped when Go is absent;
 #      a failed build is recorded and does not stop the set-up (it fails the run under CI=true).
-#   4. npm packages (`npm ci`), skipped when node_modules already matches package-lock.json.
+#   4. npm packages (`npm ci`), skipped when node_modules already matches package-lock.json. If npm ci
+#      refuses a lockfile that lacks other platforms' optional packages, `npm install` with the
+#      lockfile kept byte for byte.
 #
 # Layout (a contract, see docs/setup.md):
 #   ${SUBSTRATE_TOOLS_CACHE:-$HOME/.cache/substrate-tools}/<tool>-<version>/   cached binaries (outside
@@ -525,6 +527,19 @@ ensure_go_tools() {
 # ---------------------------------------------------------------------------------------------------
 # 4. npm packages
 # ---------------------------------------------------------------------------------------------------
+# npm_install_keeping_lock: `npm install` that must leave package-lock.json byte for byte as it was
+# (our own change to it, if any, is undone and the set-up fails).
+npm_install_keeping_lock() {
+  local lock="$REPO_ROOT/package-lock.json" backup
+  make_tmp_dir backup
+  cp -p "$lock" "$backup/package-lock.json"
+  (cd "$REPO_ROOT" && npm install --no-audit --no-fund) || return 1
+  if ! cmp -s "$lock" "$backup/package-lock.json"; then
+    cp -p "$backup/package-lock.json" "$lock"
+    die "npm install wanted to change package-lock.json (restored): update the lockfile deliberately"
+  fi
+}
+
 ensure_npm_packages() {
   if [[ $RUN_NPM -eq 0 ]]; then
     log "npm packages: skipped (--no-npm)"
@@ -538,8 +553,20 @@ ensure_npm_packages() {
     return
   fi
   log "npm packages: npm ci"
-  local start=$SECONDS
-  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund)
+  local start=$SECONDS out
+  make_tmp_dir out
+  if (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) >"$out/npm-ci.log" 2>&1; then
+    tail -n 3 "$out/npm-ci.log"
+  elif grep -q 'EUSAGE' "$out/npm-ci.log" && grep -q 'Missing: .* from lock file' "$out/npm-ci.log"; then
+    # npm ci's strict check wants every optional package of every platform in the lockfile (e.g.
+    # @swc/core-darwin-arm64); a lockfile written where the registry did not offer them lacks those
+    # entries, while `npm install` accepts it and installs exactly the locked versions.
+    warn "npm ci refused package-lock.json ($(grep -c 'Missing: ' "$out/npm-ci.log") other-platform optional packages are not in it); using npm install with the lockfile kept unchanged"
+    npm_install_keeping_lock || die "npm install failed"
+  else
+    cat "$out/npm-ci.log" >&2
+    die "npm ci failed"
+  fi
   printf '%s\n' "$hash" >"$stamp"
   log "npm packages: installed in $(duration $((SECONDS - start)))"
 }

@@ -149,7 +149,7 @@ start_etcd() { # starts etcd on loopback free ports, sets ETCD_CLIENT_PORT
 smoke_etcd() {
   start_etcd || return 1
   local ep="http://127.0.0.1:$ETCD_CLIENT_PORT"
-  etcd --version | head -n1
+  etcd --version | sed -n 1p
   etcdctl --endpoints "$ep" put smoke ok >/dev/null
   [[ "$(etcdctl --endpoints "$ep" get smoke --print-value-only)" == ok ]]
 }
