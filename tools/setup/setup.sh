@@ -237,6 +237,20 @@ record_debian_tools() {
   record_debian_tool nft nftables nft
   record_debian_tool ip iproute2 ip
   record_debian_tool unshare util-linux unshare
+  record_machine_tool kubectl
+}
+
+# record_machine_tool TOOL: a tool the set-up does not install, recorded if the machine has it
+record_machine_tool() {
+  local path version
+  path="$(command -v "$1" || true)"
+  if [[ -n "$path" ]]; then
+    link_tool "$1" "$path"
+    version="$(first_line "$path" version --client)"
+    record "$1" "${version##*: }" found "$path" "from the machine image; not installed by the set-up"
+  else
+    record "$1" "" skipped "" "not on this machine; the set-up does not install it"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------------
