@@ -6,10 +6,11 @@ import prettier from 'eslint-config-prettier';
 /** Module-boundary rules; `forTests` additionally lets test files use the test harness library. */
 function boundaries(forTests) {
   const testUtil = forTests ? ['type:test-util'] : [];
+  const testing = forTests ? ['scope:testing'] : [];
   const layer = (sourceTag, allowed) => ({ sourceTag, onlyDependOnLibsWithTags: [...allowed, ...testUtil] });
   const scope = (name) => ({
     sourceTag: `scope:${name}`,
-    onlyDependOnLibsWithTags: [`scope:${name}`, 'scope:shared', ...(forTests ? ['scope:testing'] : [])],
+    onlyDependOnLibsWithTags: [`scope:${name}`, 'scope:shared', ...testing],
   });
   return {
     enforceBuildableLibDependency: true,
@@ -22,7 +23,7 @@ function boundaries(forTests) {
       layer('type:contracts', ['type:contracts']),
       layer('type:test-util', ['type:util', 'type:contracts', 'type:data-access']),
       // Shared libs never reach into an app's scope; an app uses its own scope and shared libs.
-      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', ...testing] },
       { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing'] },
       ...['ateapi', 'atecontroller', 'atenet', 'atelet', 'ateom', 'kubectl-ate', 'tools'].map(scope),
     ],

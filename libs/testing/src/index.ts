@@ -16,3 +16,5 @@ export {
   startJestRedis,
   stopJestRedis,
 } from './lib/jest-redis';
+export { startEtcd, startKubeApiServer, type EtcdInstance, type KubeApiServerInstance } from './lib/kube';
+export { KUBECONFIG_ENV, jestKubeconfig, startJestKube, stopJestKube } from './lib/jest-kube';

@@ -1,7 +1,7 @@
 import { formatIssue } from '../errors';
 import { toOpenApi } from './openapi';
 import { arr, cel, celTransition, enumOf, exactlyOneOf, int32, map, matches, obj, str } from './schema';
-import { deepEqual, validate, validateTransition } from './validate';
+import { RULES_NOT_CHECKED, deepEqual, validate, validateTransition } from './validate';
 
 interface Probe {
   mode: 'a' | 'b';
@@ -42,18 +42,22 @@ describe('validate', () => {
   });
 
   it('reports unknown fields, constraints and rules with paths', () => {
-    expect(run({ name: 'longer than 8', mode: 'b', extra: 1, limits: { cpu: -1 } }).issues).toEqual([
+    expect(run({ name: 'longer', mode: 'b', extra: 1, limits: { cpu: -1 } }).issues).toEqual([
       'spec.extra: field not declared in schema',
-      'spec.name: Too long: may not be more than 8 bytes',
       'spec.limits.cpu: Invalid value: -1: should be greater than or equal to 0',
       'spec.tags: mode b needs tags',
     ]);
   });
 
-  it('skips CEL rules over mistyped or missing values', () => {
+  it('skips every CEL rule after a blocking schema error, as the API server does, and says so', () => {
+    expect(run({ name: 'longer than 8', mode: 'b' }).issues).toEqual([
+      'spec.name: Too long: may not be more than 8 bytes',
+      RULES_NOT_CHECKED,
+    ]);
     expect(run({ mode: 'b', tags: 'x' }).issues).toEqual([
       'spec.name: Required value',
       'spec.tags: Invalid value: "string": must be of type array',
+      RULES_NOT_CHECKED,
     ]);
   });
 

@@ -4,10 +4,11 @@ import { type AnySchema, type Def, type OutputOf, type Rule } from './schema';
 /**
  * Validates and defaults a value the way the API server does for a custom resource: unknown fields
  * are reported (strict decoding), `null` counts as absent, defaults fill absent properties of present
- * objects, then the OpenAPI constraints and finally the CEL rules are checked. A node's CEL rules are
- * skipped when something below it has the wrong type or is missing, so each predicate sees a
- * well-typed value (the API server would report a CEL evaluation error there instead). Paths use the
- * API server's notation: `spec.containers[1].image`, map entries as `spec.assets.amd64`.
+ * objects, then the OpenAPI constraints and finally the CEL rules are checked. As in the API server
+ * (apiextensions `hasBlockingErr`), the CEL rules of the whole object are skipped when any schema error
+ * is of a blocking kind (wrong type, missing, unsupported enum value, too long, too many), and one note
+ * says so; this also guarantees every predicate sees a well-typed value. Paths use the API server's
+ * notation: `spec.containers[1].image`, map entries as `spec.assets.amd64`.
  */
 export function validate<S extends AnySchema>(
   schema: S,
@@ -15,7 +16,35 @@ export function validate<S extends AnySchema>(
   path = '',
 ): { value: OutputOf<S>; issues: FieldIssue[] } {
   const issues: FieldIssue[] = [];
-  return { value: walk(schema.def, value, path, issues) as OutputOf<S>, issues };
+  const rules: DeferredRule[] = [];
+  const out = walk(schema.def, value, path, issues, rules);
+  if (issues.some((i) => BLOCKING.has(i.type))) {
+    if (rules.length > 0) issues.push({ path: '', type: 'invalid', message: RULES_NOT_CHECKED });
+  } else {
+    for (const { rule, value: v, path: at } of rules)
+      if (!rule.check(v, undefined)) issues.push({ path: at, type: 'rule', message: rule.message });
+  }
+  return { value: out as OutputOf<S>, issues };
+}
+
+/** Schema errors after which the API server does not evaluate any CEL rule of the object. */
+const BLOCKING: ReadonlySet<FieldIssueType> = new Set([
+  'typeInvalid',
+  'required',
+  'unsupported',
+  'tooLong',
+  'tooMany',
+]);
+
+/** The API server's note when blocking errors kept the CEL rules from running. */
+export const RULES_NOT_CHECKED =
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+
+/** A CEL rule to evaluate once the whole object passed the blocking schema checks. */
+interface DeferredRule {
+  readonly rule: Rule<unknown>;
+  readonly value: unknown;
+  readonly path: string;
 }
 
 /**
@@ -72,8 +101,7 @@ function regex(pattern: string): RegExp {
   return re;
 }
 
-function walk(d: Def, v: unknown, path: string, issues: FieldIssue[]): unknown {
-  const before = issues.length;
+function walk(d: Def, v: unknown, path: string, issues: FieldIssue[], rules: DeferredRule[]): unknown {
   const add = (type: FieldIssueType, message: string, at = path) => issues.push({ path: at, type, message });
   const wrongType = (expected: string) => {
     add('typeInvalid', `Invalid value: ${showValue(typeName(v))}: must be of type ${expected}`);
@@ -136,7 +164,7 @@ function walk(d: Def, v: unknown, path: string, issues: FieldIssue[]): unknown {
           if (d.required.includes(key)) add('required', 'Required value', child(path, key));
           continue;
         }
-        res[key] = walk(prop.def, cv, child(path, key), issues);
+        res[key] = walk(prop.def, cv, child(path, key), issues, rules);
       }
       checkCount(Object.keys(res).length, d, add);
       out = res;
@@ -145,7 +173,8 @@ function walk(d: Def, v: unknown, path: string, issues: FieldIssue[]): unknown {
     case 'map': {
       if (!isObject(v)) return wrongType('object');
       const res: Record<string, unknown> = {};
-      for (const [key, cv] of Object.entries(v)) res[key] = walk(d.values.def, cv, child(path, key), issues);
+      for (const [key, cv] of Object.entries(v))
+        res[key] = walk(d.values.def, cv, child(path, key), issues, rules);
       checkCount(Object.keys(res).length, d, add);
       out = res;
       break;
@@ -156,7 +185,7 @@ function walk(d: Def, v: unknown, path: string, issues: FieldIssue[]): unknown {
         add('tooMany', `Too many: ${v.length}: must have at most ${d.maxItems} items`);
       if (d.minItems !== undefined && v.length < d.minItems)
         add('invalid', `Invalid value: ${v.length}: should have at least ${d.minItems} items`);
-      const res = v.map((item: unknown, i) => walk(d.items.def, item, `${path}[${i}]`, issues));
+      const res = v.map((item: unknown, i) => walk(d.items.def, item, `${path}[${i}]`, issues, rules));
       if (d.listType === 'map' && d.listMapKeys) {
         const keys = d.listMapKeys;
         const seen = new Set<string>();
@@ -171,10 +200,8 @@ function walk(d: Def, v: unknown, path: string, issues: FieldIssue[]): unknown {
       break;
     }
   }
-  // CEL rules run unless something below is mistyped or missing (a predicate could not read it).
-  if (!issues.slice(before).some((i) => i.type === 'typeInvalid' || i.type === 'required'))
-    for (const r of d.rules as readonly Rule<unknown>[])
-      if (!r.transition && !r.check(out, undefined)) add('rule', r.message, atFieldPath(path, r.fieldPath));
+  for (const rule of d.rules as readonly Rule<unknown>[])
+    if (!rule.transition) rules.push({ rule, value: out, path: atFieldPath(path, rule.fieldPath) });
   return out;
 }
 

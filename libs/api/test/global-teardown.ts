@@ -1,0 +1,5 @@
+import { stopJestKube } from '@substrate/testing';
+
+export default async function globalTeardown(): Promise<void> {
+  await stopJestKube();
+}
