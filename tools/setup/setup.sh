@@ -566,6 +566,12 @@ ensure_npm_packages() {
     log "npm packages: node_modules matches package-lock.json (skipping npm ci)"
     return
   fi
+  # Native addons (zstd-napi) compile with node-gyp; point it at the installed Node headers so it
+  # never tries to download them (only the package registries are reachable).
+  if [[ -z "${npm_config_nodedir:-}" && -f "$(dirname "$(dirname "$(command -v node)")")/include/node/node.h" ]]; then
+    export npm_config_nodedir
+    npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")"
+  fi
   log "npm packages: npm ci"
   local start=$SECONDS out
   make_tmp_dir out
