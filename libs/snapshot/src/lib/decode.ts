@@ -1,0 +1,284 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+import { SnapshotIntegrityError, type IntegrityErrorCode } from './errors';
+import { ExtentList, sameExtents, dataBytes } from './extents';
+import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION } from './format';
+import { validateFileEntry, type SnapshotFileEntry } from './manifest';
+import { CorruptFrameError, TruncatedFrameError, decompressZstd } from './zstd';
+
+/** What a successful decode found. */
+export interface DecodeResult {
+  readonly name: string;
+  /** Apparent size of the restored file. */
+  readonly rawSize: number;
+  /** Bytes of data written (the rest of the file is holes). */
+  readonly dataBytes: number;
+  /** Bytes of compressed input read. */
+  readonly compressedSize: number;
+}
+
+/** Options of {@link decodeToFile}. */
+export interface DecodeOptions {
+  /** Permission bits of the restored file; default `0o600`, as upstream writes restore state. */
+  readonly mode?: number;
+  /** Flush the file to disk before the rename that publishes it (default true). */
+  readonly fsync?: boolean;
+}
+
+/** Where decoded extents go. Writes arrive in ascending offset order. */
+interface ExtentSink {
+  write(data: Buffer, position: number): Promise<void>;
+}
+
+/** Internal marker: the stream is wrong in a way the decoder detected itself. */
+class Violation extends Error {
+  constructor(
+    readonly code: IntegrityErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Strips and checks the clear header; counts every compressed byte into `counter`. */
+async function* afterHeader(
+  source: AsyncIterable<Uint8Array>,
+  counter: { bytes: number },
+): AsyncGenerator<Uint8Array> {
+  let header = Buffer.alloc(0);
+  for await (const chunk of source) {
+    counter.bytes += chunk.length;
+    if (header.length < STREAM_HEADER_LENGTH) {
+      const need = STREAM_HEADER_LENGTH - header.length;
+      header = Buffer.concat([header, chunk.subarray(0, need)]);
+      if (header.length < STREAM_HEADER_LENGTH) continue;
+      if (!header.subarray(0, 8).equals(STREAM_MAGIC)) {
+        throw new Violation('CORRUPT_STREAM', 'does not start with the ATESPRSE magic');
+      }
+      const version = header.readUInt32LE(8);
+      if (version !== STREAM_VERSION) {
+        throw new Violation(
+          'CORRUPT_STREAM',
+          `has stream layout version ${version}, expected ${STREAM_VERSION}`,
+        );
+      }
+      if (chunk.length > need) yield chunk.subarray(need);
+      continue;
+    }
+    yield chunk;
+  }
+  if (header.length < STREAM_HEADER_LENGTH) {
+    throw new Violation(
+      'TRUNCATED',
+      `ends after ${header.length} bytes, inside the ${STREAM_HEADER_LENGTH}-byte header`,
+    );
+  }
+}
+
+/** Pulls exact byte counts out of a stream of chunks. */
+class PayloadReader {
+  private pending: Buffer = Buffer.alloc(0);
+  private done = false;
+
+  constructor(private readonly chunks: AsyncIterator<Buffer>) {}
+
+  private async fill(): Promise<boolean> {
+    if (this.done) return false;
+    const next = await this.chunks.next();
+    if (next.done === true) {
+      this.done = true;
+      return false;
+    }
+    this.pending = this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value]);
+    return true;
+  }
+
+  /** A little-endian int64, or a TRUNCATED violation naming `what`. */
+  async int64(what: string): Promise<bigint> {
+    while (this.pending.length < 8) {
+      if (!(await this.fill())) throw new Violation('TRUNCATED', `payload ends before ${what}`);
+    }
+    const value = this.pending.readBigInt64LE(0);
+    this.pending = this.pending.subarray(8);
+    return value;
+  }
+
+  /** Exactly `length` bytes, as slices in order. */
+  async *take(length: number): AsyncGenerator<Buffer> {
+    let left = length;
+    while (left > 0) {
+      if (this.pending.length === 0 && !(await this.fill())) {
+        throw new Violation('TRUNCATED', `payload ends ${left} bytes before the end of an extent`);
+      }
+      const piece = this.pending.subarray(0, Math.min(left, this.pending.length));
+      this.pending = this.pending.subarray(piece.length);
+      left -= piece.length;
+      yield piece;
+    }
+  }
+
+  /** True when nothing follows (draining the source, so its trailing checks run). */
+  async atEnd(): Promise<boolean> {
+    while (this.pending.length === 0) {
+      if (!(await this.fill())) return true;
+    }
+    return false;
+  }
+}
+
+function safeNumber(value: bigint, what: string): number {
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new Violation('CORRUPT_STREAM', `has an out-of-range ${what} (${value})`);
+  }
+  return Number(value);
+}
+
+/** Decodes and verifies one stream against its entry, handing extents to `sink`. */
+async function decodeInto(
+  source: AsyncIterable<Uint8Array>,
+  entry: SnapshotFileEntry,
+  sink: ExtentSink,
+): Promise<DecodeResult> {
+  const counter = { bytes: 0 };
+  const iterator = decompressZstd(afterHeader(source, counter))[Symbol.asyncIterator]();
+  const reader = new PayloadReader(iterator);
+  try {
+    const rawSize = safeNumber(await reader.int64('the file size'), 'file size');
+    if (rawSize !== entry.rawSize) {
+      throw new Violation(
+        'SIZE_MISMATCH',
+        `stream holds a file of ${rawSize} bytes, the manifest says ${entry.rawSize}`,
+      );
+    }
+    const hash = createHash('sha256');
+    const extents = new ExtentList();
+    for (;;) {
+      const offsetValue = await reader.int64('the next extent or the end marker');
+      if (offsetValue === -1n) break;
+      const offset = safeNumber(offsetValue, 'extent offset');
+      const length = safeNumber(await reader.int64('an extent length'), 'extent length');
+      if (offset < extents.end || length > rawSize - offset || offset > rawSize) {
+        throw new Violation(
+          'CORRUPT_STREAM',
+          `has an extent [${offset}, +${length}) out of order or past the file size ${rawSize}`,
+        );
+      }
+      let position = offset;
+      for await (const piece of reader.take(length)) {
+        hash.update(piece);
+        await sink.write(piece, position);
+        position += piece.length;
+      }
+      extents.add(offset, length);
+    }
+    if (!(await reader.atEnd())) throw new Violation('CORRUPT_STREAM', 'has data after the end marker');
+    if (counter.bytes !== entry.compressedSize) {
+      throw new Violation(
+        counter.bytes < entry.compressedSize ? 'TRUNCATED' : 'SIZE_MISMATCH',
+        `is ${counter.bytes} compressed bytes, the manifest says ${entry.compressedSize}`,
+      );
+    }
+    const found = extents.toArray();
+    if (!sameExtents(found, entry.extents)) {
+      throw new Violation(
+        'EXTENT_MISMATCH',
+        `holds ${found.length} extents with ${dataBytes(found)} data bytes, which differ from the manifest's ` +
+          `${entry.extents.length} extents with ${dataBytes(entry.extents)} bytes`,
+      );
+    }
+    const digest = hash.digest('hex');
+    if (digest !== entry.sha256) {
+      throw new Violation(
+        'CHECKSUM_MISMATCH',
+        `data has sha256 ${digest}, the manifest says ${entry.sha256}`,
+      );
+    }
+    return { name: entry.name, rawSize, dataBytes: dataBytes(found), compressedSize: counter.bytes };
+  } catch (error) {
+    await iterator.return?.(undefined);
+    throw toIntegrityError(error, entry.name);
+  }
+}
+
+function toIntegrityError(error: unknown, name: string): unknown {
+  if (error instanceof Violation) return new SnapshotIntegrityError(error.code, name, error.message);
+  if (error instanceof TruncatedFrameError) {
+    return new SnapshotIntegrityError('TRUNCATED', name, 'compressed stream ends inside its zstd frame', {
+      cause: error,
+    });
+  }
+  if (error instanceof CorruptFrameError) {
+    return new SnapshotIntegrityError('CORRUPT_STREAM', name, `zstd rejected the stream: ${error.message}`, {
+      cause: error,
+    });
+  }
+  return error; // the source's or the file system's own error
+}
+
+/**
+ * Restores one snapshot file from its compressed stream: decompresses, writes each data extent at its
+ * offset, leaves holes unwritten, and sets the apparent size, so a sparse file stays sparse. Everything is
+ * verified against `entry` (stream layout, zstd frame checksum, sizes, extents, sha256 of the data) while
+ * the bytes go to a temporary file next to `destPath`; only a file that passed every check is renamed to
+ * `destPath`. On failure the temporary file is removed and `destPath` is left as it was.
+ *
+ * The directory of `destPath` must exist. Memory use is bounded whatever the file size.
+ *
+ * @throws SnapshotIntegrityError naming the file: `TRUNCATED`, `CORRUPT_STREAM`, `SIZE_MISMATCH`,
+ * `EXTENT_MISMATCH` or `CHECKSUM_MISMATCH`.
+ * @throws ManifestValidationError when `entry` itself is malformed.
+ */
+export async function decodeToFile(
+  source: AsyncIterable<Uint8Array>,
+  entry: SnapshotFileEntry,
+  destPath: string,
+  options: DecodeOptions = {},
+): Promise<DecodeResult> {
+  validateFileEntry(entry);
+  const temp = join(dirname(destPath), `.${basename(destPath)}.partial-${randomBytes(6).toString('hex')}`);
+  const handle = await open(temp, 'wx', options.mode ?? 0o600);
+  let published = false;
+  try {
+    const result = await decodeInto(source, entry, {
+      write: async (data, position) => {
+        let written = 0;
+        while (written < data.length) {
+          const { bytesWritten } = await handle.write(
+            data,
+            written,
+            data.length - written,
+            position + written,
+          );
+          written += bytesWritten;
+        }
+      },
+    });
+    await handle.truncate(entry.rawSize);
+    if (options.fsync ?? true) await handle.sync();
+    await handle.close();
+    await rename(temp, destPath);
+    published = true;
+    return result;
+  } finally {
+    if (!published) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Reads a compressed stream to its end and checks it against `entry` exactly as {@link decodeToFile} does,
+ * without writing anything. For checking an object in storage before trusting it.
+ *
+ * @throws SnapshotIntegrityError as {@link decodeToFile}.
+ */
+export async function verifyStream(
+  source: AsyncIterable<Uint8Array>,
+  entry: SnapshotFileEntry,
+): Promise<DecodeResult> {
+  validateFileEntry(entry);
+  return decodeInto(source, entry, { write: () => Promise.resolve() });
+}
