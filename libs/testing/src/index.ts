@@ -18,3 +18,18 @@ export {
 } from './lib/jest-redis';
 export { startEtcd, startKubeApiServer, type EtcdInstance, type KubeApiServerInstance } from './lib/kube';
 export { KUBECONFIG_ENV, jestKubeconfig, startJestKube, stopJestKube } from './lib/jest-kube';
+export { signedS3Request, startS3Server, type S3ServerInstance, type S3ServerOptions } from './lib/s3';
+export { startFakeGcs, type FakeGcsInstance, type FakeGcsOptions } from './lib/gcs';
+export {
+  DEFAULT_TEST_BUCKET,
+  GCS_ENDPOINT_ENV,
+  S3_ACCESS_KEY_ID_ENV,
+  S3_ENDPOINT_ENV,
+  S3_REGION_ENV,
+  S3_SECRET_ACCESS_KEY_ENV,
+  STORAGE_BUCKET_ENV,
+  jestStorage,
+  startJestStorage,
+  stopJestStorage,
+  type JestStorage,
+} from './lib/jest-storage';

@@ -11,7 +11,8 @@ async function jestFixture(ci: string): Promise<{ code: number; output: string }
   const jest = join(REPO_ROOT, 'node_modules/.bin/jest');
   try {
     const { stdout, stderr } = await run(jest, ['-c', join(FIXTURES, 'jest.config.js'), '--ci'], {
-      env: { ...process.env, CI: ci },
+      // Nx sets FORCE_COLOR for its tasks; the summary must be plain text to be matched.
+      env: { ...process.env, CI: ci, FORCE_COLOR: '0', NO_COLOR: '1' },
       timeout: 60_000,
     });
     return { code: 0, output: stdout + stderr };

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { describeWithComponents, jestStorage, tempDir } from '@substrate/testing';
+import { objectStoreContract } from '../../test/object-store-contract';
+import { isStorageError, openObjectStore, type ObjectStoreConfig } from '../index';
+
+const MiB = 1024 * 1024;
+const unique = () => `t-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+
+function s3Config(extra: Partial<ObjectStoreConfig> = {}): ObjectStoreConfig {
+  const { s3 } = jestStorage();
+  return {
+    s3: {
+      endpoint: s3.endpoint,
+      region: s3.region,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      partSizeBytes: 5 * MiB,
+      maxAttempts: 2,
+    },
+    timeouts: { connectMs: 2_000, operationMs: 10_000, idleMs: 10_000 },
+    ...extra,
+  };
+}
+
+function gcsConfig(extra: Partial<ObjectStoreConfig> = {}): ObjectStoreConfig {
+  return {
+    gcs: {
+      apiEndpoint: jestStorage().gcs.apiEndpoint,
+      projectId: 'substrate-test',
+      resumableThresholdBytes: 4 * MiB,
+    },
+    timeouts: { connectMs: 2_000, operationMs: 10_000, idleMs: 10_000 },
+    ...extra,
+  };
+}
+
+describe('file:// (local directory)', () => {
+  const root = tempDir('storage-contract');
+  afterAll(() => root.remove());
+  objectStoreContract('file://', (options) => openObjectStore(`file://${root.path}/${unique()}`, options));
+});
+
+describeWithComponents(['versitygw'], 's3:// against a real versitygw on loopback', () => {
+  objectStoreContract('s3://', (options) =>
+    openObjectStore(`s3://${jestStorage().bucket}/${unique()}/`, s3Config(options)),
+  );
+
+  it('uploads a large stream as a multipart upload of the configured part size', async () => {
+    const store = await openObjectStore(`s3://${jestStorage().bucket}/${unique()}`, s3Config());
+    const part = Buffer.alloc(MiB, 7);
+    async function* parts() {
+      for (let i = 0; i < 12; i++) yield part; // 12 MiB in 5 MiB parts → 3 parts
+    }
+    const { Readable } = await import('node:stream');
+    await store.put('multi', Readable.from(parts()));
+    const info = await store.head('multi');
+    expect(info?.size).toBe(12 * MiB);
+    // A multipart object's ETag is "<md5 of the part md5s>-<part count>".
+    expect(info?.etag).toMatch(/-3"?$/);
+    await store.close();
+  });
+
+  it('reports a missing bucket as BUCKET_NOT_FOUND on every call', async () => {
+    const store = await openObjectStore('s3://no-such-bucket-here/prefix', s3Config());
+    for (const call of [
+      () => store.put('k', Buffer.from('x')),
+      () => store.get('k'),
+      () => store.head('k'),
+      () => store.deletePrefix(''),
+    ]) {
+      const err: unknown = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isStorageError(err, 'BUCKET_NOT_FOUND')).toBe(true);
+    }
+    await store.close();
+  });
+
+  it('reports an unknown access key and a wrong secret as BAD_CREDENTIALS', async () => {
+    const { s3 } = jestStorage();
+    for (const credentials of [
+      { accessKeyId: 'AKNOSUCHKEY', secretAccessKey: s3.secretAccessKey },
+      { accessKeyId: s3.accessKeyId, secretAccessKey: 'not-the-secret' },
+    ]) {
+      const store = await openObjectStore(
+        `s3://${jestStorage().bucket}/x`,
+        s3Config({ s3: { ...s3Config().s3, credentials } }),
+      );
+      await expect(store.head('k')).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
+      await expect(store.put('k', Buffer.from('x'))).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
+      await store.close();
+    }
+  });
+
+  it('reports a server that does not answer as UNAVAILABLE within the deadline', async () => {
+    const store = await openObjectStore(
+      's3://substrate-test/x',
+      s3Config({ s3: { ...s3Config().s3, endpoint: 'http://127.0.0.1:9' } }),
+    );
+    const started = Date.now();
+    await expect(store.head('k')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await store.close();
+  });
+});
+
+describeWithComponents(['fake-gcs-server'], 'gs:// against a real fake-gcs-server on loopback', () => {
+  objectStoreContract('gs://', (options) =>
+    openObjectStore(`gs://${jestStorage().bucket}/${unique()}`, gcsConfig(options)),
+  );
+
+  it('reports a missing bucket as BUCKET_NOT_FOUND', async () => {
+    const store = await openObjectStore('gs://no-such-bucket-here/prefix', gcsConfig());
+    for (const call of [
+      () => store.put('k', Buffer.from('x')),
+      () => store.get('k'),
+      () => store.head('k'),
+    ]) {
+      const err: unknown = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isStorageError(err, 'BUCKET_NOT_FOUND')).toBe(true);
+    }
+    await store.close();
+  });
+});

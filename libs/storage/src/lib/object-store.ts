@@ -1,0 +1,77 @@
+import type { Readable } from 'node:stream';
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`; `end` past the last byte is clamped. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Options of {@link ObjectStore.put}. */
+export interface PutOptions {
+  /**
+   * The exact size of the body when the caller knows it. A stream that delivers a different number of bytes
+   * fails the upload (nothing is committed). Adapters may use it to choose a single-request upload.
+   */
+  readonly contentLength?: number;
+}
+
+/** Options of {@link ObjectStore.get}. */
+export interface GetOptions {
+  readonly range?: ByteRange;
+}
+
+/** What {@link ObjectStore.head} reports about an object. */
+export interface ObjectInfo {
+  readonly size: number;
+  /** The backend's entity tag (S3 ETag, GCS etag, a size+mtime tag for files), when it has one. */
+  readonly etag?: string;
+}
+
+/** One entry of {@link ObjectStore.list}. */
+export interface ListedObject {
+  /** Relative to the store's base, like every key. */
+  readonly key: string;
+  readonly size: number;
+}
+
+/**
+ * The object-store port: a flat key space under a base location (`file:///dir`, `s3://bucket/prefix`,
+ * `gs://bucket/prefix`). Keys are relative to the base, `/`-separated, without `.`/`..` or empty segments.
+ *
+ * Every method throws {@link StorageError} subclasses with stable codes; none logs.
+ */
+export interface ObjectStore {
+  /** The canonical URI of the store's base. */
+  readonly uri: string;
+
+  /**
+   * Writes an object, replacing any previous one. Readers never see a partial object: the object appears
+   * complete when the returned promise resolves, or not at all (the previous version stays) when it rejects.
+   */
+  put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<void>;
+
+  /**
+   * Opens an object for reading (the whole object or an inclusive byte range). A missing object rejects with
+   * {@link ObjectNotFoundError} before any byte is delivered; a range starting past the end rejects with
+   * {@link InvalidRangeError}. Errors while streaming are emitted as typed errors on the stream.
+   */
+  get(key: string, options?: GetOptions): Promise<Readable>;
+
+  /** Size (and entity tag) of an object, or `undefined` when it does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+
+  /**
+   * Every object whose key starts with `prefix` (a plain string prefix, `''` for all), in lexicographic key
+   * order. Fetches the backend's pages lazily.
+   */
+  list(prefix: string): AsyncIterable<ListedObject>;
+
+  /** Deletes an object; deleting a missing object is not an error. */
+  delete(key: string): Promise<void>;
+
+  /** Deletes every object whose key starts with `prefix` and resolves with how many were deleted. */
+  deletePrefix(prefix: string): Promise<number>;
+
+  /** Releases connections held by the client. The store must not be used afterwards. */
+  close(): Promise<void>;
+}
