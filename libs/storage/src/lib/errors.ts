@@ -147,13 +147,16 @@ function describe(err: unknown): string {
 export function transportError(err: unknown, what: string): StorageError | undefined {
   let current: unknown = err;
   for (let depth = 0; current !== null && typeof current === 'object' && depth < 5; depth++) {
-    const { name, code } = current as { name?: unknown; code?: unknown };
-    if (
+    const { name, code, type } = current as { name?: unknown; code?: unknown; type?: unknown };
+    const timedOut =
       name === 'TimeoutError' ||
       name === 'AbortError' ||
       code === 'ETIMEDOUT' ||
-      code === 'ESOCKETTIMEDOUT'
-    ) {
+      code === 'ESOCKETTIMEDOUT' ||
+      // node-fetch (under the GCS client) marks its deadlines this way
+      type === 'request-timeout' ||
+      type === 'body-timeout';
+    if (timedOut) {
       return new StorageTimeoutError(`${what}: ${describe(err)}`, { cause: err });
     }
     if (typeof code === 'string' && NETWORK_CODES.has(code)) {

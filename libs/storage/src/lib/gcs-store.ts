@@ -39,6 +39,7 @@ export class GcsObjectStore implements ObjectStore {
   ) {
     const gcs = config.gcs ?? {};
     const timeouts = resolveTimeouts(config.timeouts);
+    const maxRetries = Math.max(0, Math.trunc(gcs.maxRetries ?? 2));
     this.uri = `gs://${bucket}/${prefix}`;
     this.resumableThreshold = gcs.resumableThresholdBytes ?? 8 * MiB;
     this.chunkSize = gcs.chunkSizeBytes;
@@ -50,10 +51,11 @@ export class GcsObjectStore implements ObjectStore {
       // Deadline of each request until its response headers (a streamed body is not cut off).
       timeout: timeouts.operationMs,
       retryOptions: {
-        autoRetry: true,
-        maxRetries: Math.max(0, gcs.maxRetries ?? 2),
-        maxRetryDelay: 8,
-        totalTimeout: Math.ceil((timeouts.operationMs * (1 + (gcs.maxRetries ?? 2))) / 1000),
+        // The library reads maxRetries 0 as "unset" (its default, 3): no retries must be said with autoRetry.
+        autoRetry: maxRetries > 0,
+        maxRetries,
+        maxRetryDelay: 8, // seconds
+        totalTimeout: Math.ceil((timeouts.operationMs * (1 + maxRetries)) / 1000), // seconds
         // Snapshot objects are written once under a fresh prefix, so repeating a write or delete is safe.
         idempotencyStrategy: IdempotencyStrategy.RetryAlways,
       },
@@ -71,8 +73,9 @@ export class GcsObjectStore implements ObjectStore {
     const status = err instanceof ApiError ? err.code : (err as { code?: unknown } | null)?.code;
     const message = err instanceof Error ? err.message : String(err);
     if (status === 404) {
-      if (key === undefined || /bucket/i.test(message))
-        return new BucketNotFoundError(this.bucket, { cause: err });
+      // Object calls learn whether the bucket is the missing part from notFound()'s probe: messages differ
+      // between GCS and emulators, and a bucket's name may itself contain "bucket".
+      if (key === undefined) return new BucketNotFoundError(this.bucket, { cause: err });
       return new ObjectNotFoundError(key, { cause: err });
     }
     if (status === 401) return new BadCredentialsError(`${what}: ${message}`, { cause: err });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { describeWithComponents, jestStorage, tempDir } from '@substrate/testing';
 import { objectStoreContract } from '../../test/object-store-contract';
 import { isStorageError, openObjectStore, type ObjectStoreConfig } from '../index';
@@ -122,6 +123,50 @@ describeWithComponents(['fake-gcs-server'], 'gs:// against a real fake-gcs-serve
       );
       expect(isStorageError(err, 'BUCKET_NOT_FOUND')).toBe(true);
     }
+    await store.close();
+  });
+});
+
+describe('deadlines: a server that accepts connections and never answers', () => {
+  let server: Server;
+  let endpoint: string;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const timeouts = { connectMs: 1_000, operationMs: 500, idleMs: 500 };
+
+  it('s3:// fails with TIMEOUT after its deadline', async () => {
+    const store = await openObjectStore('s3://silent-bucket/x', {
+      s3: { endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 },
+      timeouts,
+    });
+    const started = Date.now();
+    await expect(store.head('k')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(store.get('k')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await store.close();
+  });
+
+  it('gs:// fails with TIMEOUT after its deadline', async () => {
+    const store = await openObjectStore('gs://silent-bucket/x', {
+      gcs: { apiEndpoint: endpoint, projectId: 'p', maxRetries: 0 },
+      timeouts,
+    });
+    const started = Date.now();
+    await expect(store.head('k')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(5_000);
     await store.close();
   });
 });

@@ -142,6 +142,11 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await upload.done();
     } catch (err) {
+      // The caller's stream will not be read any further: release it (and the file or socket behind it).
+      if (!Buffer.isBuffer(body)) {
+        body.destroy();
+        (source as Readable).destroy();
+      }
       throw this.mapError(err, key);
     }
   }
