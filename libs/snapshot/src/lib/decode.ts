@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
 
 import { SnapshotIntegrityError, type IntegrityErrorCode } from './errors';
+import { crc32Hex } from './encode';
 import { ExtentList, sameExtents, dataBytes } from './extents';
 import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION } from './format';
 import { validateFileEntry, type SnapshotFileEntry } from './manifest';
@@ -45,11 +47,12 @@ class Violation extends Error {
 /** Strips and checks the clear header; counts every compressed byte into `counter`. */
 async function* afterHeader(
   source: AsyncIterable<Uint8Array>,
-  counter: { bytes: number },
+  counter: { bytes: number; crc: number },
 ): AsyncGenerator<Uint8Array> {
   let header = Buffer.alloc(0);
   for await (const chunk of source) {
     counter.bytes += chunk.length;
+    counter.crc = crc32(chunk, counter.crc);
     if (header.length < STREAM_HEADER_LENGTH) {
       const need = STREAM_HEADER_LENGTH - header.length;
       header = Buffer.concat([header, chunk.subarray(0, need)]);
@@ -141,7 +144,7 @@ async function decodeInto(
   entry: SnapshotFileEntry,
   sink: ExtentSink,
 ): Promise<DecodeResult> {
-  const counter = { bytes: 0 };
+  const counter = { bytes: 0, crc: 0 };
   const iterator = decompressZstd(afterHeader(source, counter))[Symbol.asyncIterator]();
   const reader = new PayloadReader(iterator);
   try {
@@ -178,6 +181,13 @@ async function decodeInto(
       throw new Violation(
         counter.bytes < entry.compressedSize ? 'TRUNCATED' : 'SIZE_MISMATCH',
         `is ${counter.bytes} compressed bytes, the manifest says ${entry.compressedSize}`,
+      );
+    }
+    const crc = crc32Hex(counter.crc);
+    if (crc !== entry.compressedCrc32) {
+      throw new Violation(
+        'CHECKSUM_MISMATCH',
+        `compressed stream has crc32 ${crc}, the manifest says ${entry.compressedCrc32}`,
       );
     }
     const found = extents.toArray();

@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 
 import { EncodeAbortedError, NotARegularFileError, SourceChangedError } from './errors';
 import { ExtentList, nonZeroRuns } from './extents';
 import { END_MARKER, FILE_ENCODING, extentHeader, int64, streamHeader } from './format';
 import { type SnapshotFileEntry } from './manifest';
 import { assertFileName } from './names';
-import { ZstdCompressor, type CompressOptions } from './zstd';
+import {
+  DEFAULT_COMPRESSION_LEVEL,
+  ZstdCompressor,
+  checkCompressionLevel,
+  type CompressOptions,
+} from './zstd';
 
 /** Granularity of hole detection: a 64 KiB block of zeros is stored as a hole. */
 export const DEFAULT_HOLE_BLOCK_SIZE = 64 * 1024;
@@ -57,6 +63,16 @@ function checkSizes(options: EncodeOptions): { block: number; chunk: number } {
   return { block, chunk };
 }
 
+/** A CRC-32 as 8 lowercase hex digits. */
+export function crc32Hex(crc: number): string {
+  return (crc >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Destroying a stream made by `Readable.from` throws an AbortError into its generator. */
+function isAbort(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+}
+
 function lastSegment(path: string): string {
   const parts = path.split('/').filter((part) => part !== '');
   return parts[parts.length - 1] ?? path;
@@ -70,7 +86,7 @@ async function* encodeChunks(
   path: string,
   name: string,
   options: EncodeOptions,
-  done: (entry: Omit<SnapshotFileEntry, 'compressedSize'>) => void,
+  done: (entry: Omit<SnapshotFileEntry, 'compressedSize' | 'compressedCrc32'>) => void,
 ): AsyncGenerator<Buffer> {
   const { block, chunk } = checkSizes(options);
   const sparse = options.sparse ?? true;
@@ -135,6 +151,7 @@ export function encodeFile(path: string, options: EncodeOptions = {}): EncodedFi
   const name = options.name ?? lastSegment(path);
   assertFileName(name);
   checkSizes(options);
+  checkCompressionLevel(options.level ?? DEFAULT_COMPRESSION_LEVEL);
 
   let resolve!: (entry: SnapshotFileEntry) => void;
   let reject!: (error: unknown) => void;
@@ -147,20 +164,23 @@ export function encodeFile(path: string, options: EncodeOptions = {}): EncodedFi
 
   async function* counted(): AsyncGenerator<Buffer> {
     let compressedSize = 0;
-    let partial: Omit<SnapshotFileEntry, 'compressedSize'> | undefined;
+    let crc = 0;
+    let partial: Omit<SnapshotFileEntry, 'compressedSize' | 'compressedCrc32'> | undefined;
     let settled = false;
     try {
       for await (const chunk of encodeChunks(path, name, options, (e) => (partial = e))) {
         compressedSize += chunk.length;
+        crc = crc32(chunk, crc);
         yield chunk;
       }
       if (partial !== undefined) {
         settled = true;
-        resolve({ ...partial, compressedSize });
+        resolve({ ...partial, compressedSize, compressedCrc32: crc32Hex(crc) });
       }
     } catch (error) {
       settled = true;
-      reject(error);
+      // Destroying the stream throws an AbortError into this generator.
+      reject(isAbort(error) ? new EncodeAbortedError(name, { cause: error }) : error);
       throw error;
     } finally {
       if (!settled) reject(new EncodeAbortedError(name));

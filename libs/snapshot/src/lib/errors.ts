@@ -99,8 +99,14 @@ export class EncodeAbortedError extends SnapshotError {
   override readonly name = 'EncodeAbortedError';
   readonly code = 'ENCODE_ABORTED' as const;
 
-  constructor(readonly fileName: string) {
-    super(`encoding of snapshot file ${JSON.stringify(fileName)} was abandoned before the end of its stream`);
+  constructor(
+    readonly fileName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `encoding of snapshot file ${JSON.stringify(fileName)} was abandoned before the end of its stream`,
+      options,
+    );
   }
 }
 
@@ -111,8 +117,8 @@ export type IntegrityErrorCode = Extract<
 >;
 
 /**
- * A compressed snapshot file failed verification while it was decoded: its raw content does not match the
- * manifest's sha256 (`CHECKSUM_MISMATCH`), it ends early (`TRUNCATED`), it cannot be decoded or breaks the
+ * A compressed snapshot file failed verification while it was decoded: its data or its compressed bytes do
+ * not match the manifest's sha256 or crc32 (`CHECKSUM_MISMATCH`), it ends early (`TRUNCATED`), it cannot be decoded or breaks the
  * stream layout (`CORRUPT_STREAM`), or its sizes or extents disagree with the manifest (`SIZE_MISMATCH`,
  * `EXTENT_MISMATCH`). The file it names was not restored.
  */

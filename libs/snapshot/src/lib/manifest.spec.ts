@@ -22,6 +22,7 @@ function file(name: string, extra: Partial<SnapshotFileEntry> = {}): SnapshotFil
     encoding: 'atesprse-v2+zstd',
     rawSize: 1 << 20,
     compressedSize: 4096,
+    compressedCrc32: '0badf00d',
     sha256: 'a'.repeat(64),
     extents: [
       { offset: 0, length: 4096 },
@@ -174,6 +175,16 @@ describe('manifest', () => {
       'unknown encoding',
       mutate((m) => ((files(m)[0] as Record<string, unknown>)['encoding'] = 'gzip')),
       ['files[0].encoding: must be one of "atesprse-v2+zstd"'],
+    ],
+    [
+      'compressedCrc32 as a number',
+      mutate((m) => ((files(m)[0] as Record<string, unknown>)['compressedCrc32'] = 12345)),
+      ['files[0].compressedCrc32: must be a string'],
+    ],
+    [
+      'compressedCrc32 in upper case',
+      mutate((m) => ((files(m)[0] as Record<string, unknown>)['compressedCrc32'] = '0BADF00D')),
+      ['files[0].compressedCrc32: must be 8 lowercase hex digits'],
     ],
     [
       'sha256 too short',

@@ -48,6 +48,12 @@ export interface SnapshotFileEntry {
   /** Size of the compressed object in bytes (clear header included). */
   readonly compressedSize: number;
   /**
+   * CRC-32 (IEEE, as zlib and S3's `x-amz-checksum-crc32` compute it) of the whole compressed object, as
+   * 8 lowercase hex digits. It catches damage to the stored bytes even where zstd would decode them to the
+   * same content, and it is cheap enough to check on every download.
+   */
+  readonly compressedCrc32: string;
+  /**
    * SHA-256 (lowercase hex) of the file's data: the bytes of `extents`, concatenated in order. Holes are
    * described by `extents` and `rawSize` and are not hashed, so a file without holes has the digest that
    * `sha256sum` prints.
@@ -93,7 +99,16 @@ const TOP_LEVEL_FIELDS = [
   'snapshotFiles',
   'files',
 ] as const;
-const FILE_FIELDS = ['name', 'encoding', 'rawSize', 'compressedSize', 'sha256', 'extents'] as const;
+const FILE_FIELDS = [
+  'name',
+  'encoding',
+  'rawSize',
+  'compressedSize',
+  'compressedCrc32',
+  'sha256',
+  'extents',
+] as const;
+const CRC32 = /^[0-9a-f]{8}$/;
 const ASSET_FIELDS = ['url', 'sha256'] as const;
 const EXTENT_FIELDS = ['offset', 'length'] as const;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -240,6 +255,10 @@ function checkFile(c: Checker, path: string, value: unknown, seen: Map<string, s
     if ((value['compressedSize'] as number) < STREAM_HEADER_LENGTH) {
       c.add(`${path}.compressedSize`, `must be at least ${STREAM_HEADER_LENGTH} (the stream header)`);
     }
+  }
+  const crc = value['compressedCrc32'];
+  if (c.string(`${path}.compressedCrc32`, crc) && !CRC32.test(crc)) {
+    c.add(`${path}.compressedCrc32`, 'must be 8 lowercase hex digits');
   }
   c.sha256(`${path}.sha256`, value['sha256']);
   checkExtents(c, `${path}.extents`, value['extents'], rawSizeOk ? (value['rawSize'] as number) : undefined);
@@ -412,6 +431,7 @@ export function serializeManifest(manifest: SnapshotManifest): string {
       encoding: file.encoding,
       rawSize: file.rawSize,
       compressedSize: file.compressedSize,
+      compressedCrc32: file.compressedCrc32,
       sha256: file.sha256,
       extents: file.extents.map(({ offset, length }) => ({ offset, length })),
     })),

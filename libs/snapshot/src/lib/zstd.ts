@@ -107,10 +107,13 @@ export async function* decompressZstd(source: AsyncIterable<Uint8Array>): AsyncG
       }
       const [hint, produced, consumed] = result;
       rest = rest.subarray(consumed);
-      inFrame = hint !== 0;
+      // After a frame ends, a call with no input returns the size of the next frame's header: only a call
+      // that did something tells where we are.
+      if (consumed > 0 || produced > 0) inFrame = hint !== 0;
       if (produced > 0) yield out.subarray(0, produced);
-      // Done with this chunk when it is consumed and the decoder has nothing buffered (it did not fill `out`).
-      if (rest.length === 0 && produced < out.length) break;
+      // Done with this chunk once it is consumed and the decoder holds nothing more (frame ended or `out`
+      // was not filled).
+      if (rest.length === 0 && (hint === 0 || produced < out.length)) break;
     }
   }
   if (inFrame) throw new TruncatedFrameError('input ended inside a zstd frame');

@@ -1,0 +1,342 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+
+import {
+  KiB,
+  MiB,
+  chunked,
+  encodeToBuffer,
+  fileSha256,
+  listDir,
+  tempDir,
+  text,
+  writeMixed,
+} from '../../test/helpers';
+import {
+  SnapshotIntegrityError,
+  compressZstd,
+  decodeToFile,
+  decompressZstd,
+  encodeFile,
+  verifyStream,
+  type IntegrityErrorCode,
+  type SnapshotFileEntry,
+} from '../index';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Runs `fn`, expecting a SnapshotIntegrityError with `code` that names `name`. */
+async function expectIntegrity(
+  fn: () => Promise<unknown>,
+  code: IntegrityErrorCode,
+  name: string,
+): Promise<void> {
+  const error = await fn().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SnapshotIntegrityError);
+  expect(error).toMatchObject({ code, fileName: name });
+  expect((error as Error).message).toContain(`snapshot file "${name}"`);
+}
+
+describe('round trips', () => {
+  it.each([
+    ['random bytes of an odd size', () => randomBytes(3 * MiB + 123)],
+    ['text', () => text(2 * MiB + 7)],
+    ['a single byte', () => Buffer.from([42])],
+  ])('restores %s byte for byte', async (_label, make) => {
+    const content = make();
+    await writeFile(join(dir, 'in.img'), content);
+    const { bytes, entry } = await encodeToBuffer(join(dir, 'in.img'));
+    expect(entry).toMatchObject({ name: 'in.img', rawSize: content.length, compressedSize: bytes.length });
+    expect(entry.sha256).toBe(sha256(content)); // no holes: the digest is the file's sha256sum
+
+    const result = await decodeToFile(chunked(bytes), entry, join(dir, 'out.img'));
+    expect(result).toEqual({
+      name: 'in.img',
+      rawSize: content.length,
+      dataBytes: content.length,
+      compressedSize: bytes.length,
+    });
+    expect((await readFile(join(dir, 'out.img'))).equals(content)).toBe(true);
+  });
+
+  it('compresses text well and stores random data at about its size', async () => {
+    await writeFile(join(dir, 'text'), text(4 * MiB));
+    await writeFile(join(dir, 'random'), randomBytes(4 * MiB));
+    const textEntry = (await encodeToBuffer(join(dir, 'text'))).entry;
+    const randomEntry = (await encodeToBuffer(join(dir, 'random'))).entry;
+    expect(textEntry.compressedSize).toBeLessThan(textEntry.rawSize / 3);
+    expect(randomEntry.compressedSize).toBeLessThan(randomEntry.rawSize * 1.01);
+  });
+
+  it('restores an empty file as an empty file with no extents', async () => {
+    await writeFile(join(dir, 'empty'), '');
+    const { bytes, entry } = await encodeToBuffer(join(dir, 'empty'));
+    expect(entry).toMatchObject({ rawSize: 0, extents: [], sha256: sha256(Buffer.alloc(0)) });
+    await decodeToFile(chunked(bytes), entry, join(dir, 'restored'));
+    expect((await stat(join(dir, 'restored'))).size).toBe(0);
+  });
+
+  it('stores all-zero 64 KiB blocks of a dense file as holes and restores the zeros', async () => {
+    const content = Buffer.concat([text(100 * KiB), Buffer.alloc(256 * KiB), randomBytes(10 * KiB)]);
+    await writeFile(join(dir, 'in.img'), content);
+    const { bytes, entry } = await encodeToBuffer(join(dir, 'in.img'));
+    // Blocks [0, 128 KiB) hold text, [128, 320) are zeros except the start of the 5th block, ...
+    expect(entry.extents).toEqual([
+      { offset: 0, length: 128 * KiB },
+      { offset: 320 * KiB, length: 46 * KiB },
+    ]);
+    await decodeToFile(chunked(bytes), entry, join(dir, 'out.img'));
+    expect((await readFile(join(dir, 'out.img'))).equals(content)).toBe(true);
+  });
+
+  it('stores the whole file as one extent with sparse: false', async () => {
+    await writeFile(join(dir, 'in.img'), Buffer.alloc(MiB));
+    const { entry } = await encodeToBuffer(join(dir, 'in.img'), { sparse: false });
+    expect(entry.extents).toEqual([{ offset: 0, length: MiB }]);
+  });
+
+  it('honours the compression level and the recorded name', async () => {
+    await writeFile(join(dir, 'in.img'), text(2 * MiB));
+    const fast = await encodeToBuffer(join(dir, 'in.img'), { level: 1, name: 'pages.img' });
+    const small = await encodeToBuffer(join(dir, 'in.img'), { level: 9 });
+    expect(fast.entry.name).toBe('pages.img');
+    expect(small.entry.compressedSize).toBeLessThan(fast.entry.compressedSize);
+    expect(() => encodeFile(join(dir, 'in.img'), { level: 40 })).toThrow(
+      /zstd compression level must be an integer/,
+    );
+  });
+
+  it('streams a 128 MiB file through disk-backed streams with bounded memory', async () => {
+    const size = 128 * MiB;
+    await writeMixed(join(dir, 'big.img'), size);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sample = (): void => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    };
+    const encoded = encodeFile(join(dir, 'big.img'));
+    encoded.stream.on('data', sample);
+    await pipeline(encoded.stream, createWriteStream(join(dir, 'big.img.zstd')));
+    const entry = await encoded.entry;
+    const source = createReadStream(join(dir, 'big.img.zstd'), { highWaterMark: 256 * KiB });
+    source.on('data', sample);
+    await decodeToFile(source, entry, join(dir, 'big.out'));
+
+    expect(entry.rawSize).toBe(size);
+    expect(await fileSha256(join(dir, 'big.out'))).toBe(await fileSha256(join(dir, 'big.img')));
+    // Neither side ever held the file: resident memory grew by far less than its size.
+    expect(peak - before).toBeLessThan(size / 2);
+  }, 60_000);
+});
+
+describe('integrity', () => {
+  let content: Buffer;
+  let stream: Buffer;
+  let entry: SnapshotFileEntry;
+
+  beforeEach(async () => {
+    content = Buffer.concat([text(4 * KiB, 7), randomBytes(200), Buffer.alloc(70 * KiB), text(2 * KiB, 9)]);
+    await writeFile(join(dir, 'pages.img'), content);
+    ({ bytes: stream, entry } = await encodeToBuffer(join(dir, 'pages.img')));
+  });
+
+  function flipped(position: number): Buffer {
+    const copy = Buffer.from(stream);
+    copy[position] = (copy[position] ?? 0) ^ 0x5a;
+    return copy;
+  }
+
+  it.each([
+    ['the magic', 0, 'CORRUPT_STREAM'],
+    ['the layout version', 8, 'CORRUPT_STREAM'],
+    ['the zstd frame header', 12, 'CORRUPT_STREAM'],
+    ['the middle', -0.5, 'CORRUPT_STREAM'],
+    ['the frame checksum (last byte)', -1, 'CORRUPT_STREAM'],
+  ] as const)('rejects one corrupted byte in %s and leaves nothing behind', async (_where, at, code) => {
+    const position = at >= 0 ? at : at === -1 ? stream.length - 1 : Math.floor(stream.length / 2);
+    await writeFile(join(dir, 'restored.img'), 'previous content');
+    const before = await listDir(dir);
+    await expectIntegrity(
+      () => decodeToFile(chunked(flipped(position)), entry, join(dir, 'restored.img')),
+      code,
+      'pages.img',
+    );
+    expect(await listDir(dir)).toEqual(before); // no temporary file left
+    expect(await readFile(join(dir, 'restored.img'), 'utf8')).toBe('previous content');
+  });
+
+  it('detects a flipped byte at every position of the stream', async () => {
+    const missed: number[] = [];
+    for (let position = 0; position < stream.length; position++) {
+      const ok = await verifyStream(chunked(flipped(position), 1024), entry).then(
+        () => true,
+        (e: unknown) => !(e instanceof SnapshotIntegrityError),
+      );
+      if (ok) missed.push(position);
+    }
+    expect(missed).toEqual([]);
+  });
+
+  it.each([0, 5, 11, 12, 13, -0.5, -1])('reports a stream cut at %s as TRUNCATED', async (at) => {
+    const length = at >= 0 ? at : at === -1 ? stream.length - 1 : Math.floor(stream.length / 2);
+    await expectIntegrity(
+      () => decodeToFile(chunked(stream.subarray(0, length)), entry, join(dir, 'restored.img')),
+      'TRUNCATED',
+      'pages.img',
+    );
+    expect(await listDir(dir)).toEqual(['pages.img']);
+  });
+
+  it('rejects a stream whose data does not match the manifest checksum', async () => {
+    await expectIntegrity(
+      () => decodeToFile(chunked(stream), { ...entry, sha256: 'f'.repeat(64) }, join(dir, 'restored.img')),
+      'CHECKSUM_MISMATCH',
+      'pages.img',
+    );
+    expect(await listDir(dir)).toEqual(['pages.img']);
+  });
+
+  it('rejects the valid stream of another file of the same shape (swapped objects)', async () => {
+    const other = Buffer.from(content);
+    other[100] = (other[100] ?? 0) ^ 1;
+    await writeFile(join(dir, 'other.img'), other);
+    const { bytes } = await encodeToBuffer(join(dir, 'other.img'));
+    const withSameSize = {
+      ...entry,
+      compressedSize: bytes.length,
+      compressedCrc32: crc32(bytes).toString(16).padStart(8, '0'),
+    };
+    await expectIntegrity(() => verifyStream(chunked(bytes), withSameSize), 'CHECKSUM_MISMATCH', 'pages.img');
+  });
+
+  it('rejects sizes and extents that disagree with the manifest', async () => {
+    await expectIntegrity(
+      () => verifyStream(chunked(stream), { ...entry, rawSize: entry.rawSize + 1 }),
+      'SIZE_MISMATCH',
+      'pages.img',
+    );
+    await expectIntegrity(
+      () => verifyStream(chunked(stream), { ...entry, compressedSize: entry.compressedSize + 10 }),
+      'TRUNCATED',
+      'pages.img',
+    );
+    const [first, ...rest] = entry.extents;
+    const shifted = [{ offset: first?.offset ?? 0, length: (first?.length ?? 0) - 1 }, ...rest];
+    await expectIntegrity(
+      () => verifyStream(chunked(stream), { ...entry, extents: shifted }),
+      'EXTENT_MISMATCH',
+      'pages.img',
+    );
+  });
+
+  it('rejects bytes appended after the frame', async () => {
+    await expectIntegrity(
+      () => verifyStream(chunked(Buffer.concat([stream, Buffer.from('junk')])), entry),
+      'CORRUPT_STREAM',
+      'pages.img',
+    );
+    // A second valid zstd frame carries payload after the end marker.
+    const extra: Buffer[] = [];
+    for await (const chunk of compressZstd(Readable.from([Buffer.from('more')]))) extra.push(chunk);
+    await expectIntegrity(
+      () => verifyStream(chunked(Buffer.concat([stream, ...extra])), entry),
+      'CORRUPT_STREAM',
+      'pages.img',
+    );
+  });
+
+  it('rejects a malformed entry before reading the stream', async () => {
+    await expect(verifyStream(chunked(stream), { ...entry, name: '../escape' })).rejects.toMatchObject({
+      code: 'MANIFEST_INVALID',
+      message: 'invalid manifest: name: must not contain . or .. segments',
+    });
+  });
+});
+
+describe('encoder errors', () => {
+  it('refuses a directory with NOT_A_REGULAR_FILE', async () => {
+    await mkdir(join(dir, 'sub'));
+    const encoded = encodeFile(join(dir, 'sub'));
+    const entry = expect(encoded.entry).rejects.toMatchObject({ code: 'NOT_A_REGULAR_FILE' });
+    await expect(
+      pipeline(encoded.stream, async (src: AsyncIterable<unknown>) => {
+        for await (const _ of src) {
+          // drain
+        }
+      }),
+    ).rejects.toMatchObject({ code: 'NOT_A_REGULAR_FILE' });
+    await entry;
+  });
+
+  it('refuses a bad manifest name at once with INVALID_FILE_NAME', () => {
+    expect(() => encodeFile(join(dir, 'x'), { name: 'a//b' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_FILE_NAME' }),
+    );
+  });
+
+  it('rejects the entry with ENCODE_ABORTED when the stream is destroyed early', async () => {
+    await writeFile(join(dir, 'big'), randomBytes(4 * MiB));
+    const encoded = encodeFile(join(dir, 'big'));
+    for await (const _ of encoded.stream) break; // destroys the stream after the first chunk
+    await expect(encoded.entry).rejects.toMatchObject({ code: 'ENCODE_ABORTED' });
+  });
+});
+
+describe('zstd stream helpers', () => {
+  it('round-trips through stream.pipeline and never yields more than zstd’s output block', async () => {
+    const input = Buffer.concat([Buffer.alloc(16 * MiB), text(MiB)]);
+    const compressed: Buffer[] = [];
+    await pipeline(
+      chunked(input, 256 * KiB),
+      (src: AsyncIterable<Uint8Array>) => compressZstd(src, { level: 3 }),
+      async (src: AsyncIterable<Buffer>) => {
+        for await (const chunk of src) compressed.push(chunk);
+      },
+    );
+    const all = Buffer.concat(compressed);
+    expect(all.length).toBeLessThan(input.length / 50);
+
+    let largest = 0;
+    const out: Buffer[] = [];
+    for await (const chunk of decompressZstd(chunked(all, all.length))) {
+      largest = Math.max(largest, chunk.length);
+      out.push(chunk);
+    }
+    expect(Buffer.concat(out).equals(input)).toBe(true);
+    expect(largest).toBeLessThanOrEqual(256 * KiB);
+  });
+
+  it('reports a frame cut short', async () => {
+    const compressed: Buffer[] = [];
+    for await (const chunk of compressZstd(chunked(text(MiB)))) compressed.push(chunk);
+    const cut = Buffer.concat(compressed).subarray(0, 100);
+    await expect(
+      (async () => {
+        for await (const _ of decompressZstd(chunked(cut))) {
+          // drain
+        }
+      })(),
+    ).rejects.toThrow('input ended inside a zstd frame');
+  });
+});
