@@ -99,6 +99,21 @@ export function objectStoreContract(name: string, makeStore: StoreFactory): void
       expect((await read(store, 'sized')).toString()).toBe('abcdef');
     });
 
+    it('commits nothing when the upload stream fails midway, keeping the previous object', async () => {
+      await store.put('torn/pages.img.zstd', Buffer.from('previous snapshot'));
+      async function* torn() {
+        for (let i = 0; i < 7; i++) yield Buffer.alloc(MiB, i); // past one S3 part: a multipart upload
+        throw new Error('checkpoint reader crashed');
+      }
+      await expect(store.put('torn/pages.img.zstd', Readable.from(torn()))).rejects.toThrow(
+        /checkpoint reader crashed/,
+      );
+      expect((await read(store, 'torn/pages.img.zstd')).toString()).toBe('previous snapshot');
+      await expect(store.put('torn/new', Readable.from(torn()))).rejects.toThrow(/checkpoint reader crashed/);
+      expect(await store.head('torn/new')).toBeUndefined();
+      expect(await keys(store, 'torn/')).toEqual(['torn/pages.img.zstd']);
+    });
+
     it('reads inclusive byte ranges, clamping the end to the object', async () => {
       const body = randomBytes(4096);
       await store.put('ranged', body);

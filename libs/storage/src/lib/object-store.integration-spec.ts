@@ -28,6 +28,7 @@ function gcsConfig(extra: Partial<ObjectStoreConfig> = {}): ObjectStoreConfig {
       apiEndpoint: jestStorage().gcs.apiEndpoint,
       projectId: 'substrate-test',
       resumableThresholdBytes: 4 * MiB,
+      chunkSizeBytes: 8 * MiB, // several requests per resumable session,
     },
     timeouts: { connectMs: 2_000, operationMs: 10_000, idleMs: 10_000 },
     ...extra,
