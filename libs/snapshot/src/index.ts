@@ -58,3 +58,12 @@ export {
   type EncodedFile,
 } from './lib/encode';
 export { decodeToFile, verifyStream, type DecodeOptions, type DecodeResult } from './lib/decode';
+export {
+  DEFAULT_FILE_CONCURRENCY,
+  decodeDirectory,
+  encodeDirectory,
+  type DecodeDirectoryOptions,
+  type EncodeDirectoryOptions,
+  type GetObject,
+  type PutObject,
+} from './lib/directory';
