@@ -11,10 +11,11 @@ import {
   ObjectNotFoundError,
   SizeMismatchError,
   StorageError,
+  StorageTimeoutError,
   transportError,
 } from './errors';
 import type { GetOptions, ListedObject, ObjectInfo, ObjectStore, PutOptions } from './object-store';
-import { bodyStream, checkRange, mapStreamErrors, sizeGuard } from './streams';
+import { bodyStream, checkRange, idleTimer, mapStreamErrors, sizeGuard } from './streams';
 import { validateKey, validatePrefix } from './uri';
 
 const MiB = 1024 * 1024;
@@ -31,6 +32,7 @@ export class GcsObjectStore implements ObjectStore {
   private readonly resumableThreshold: number;
   private readonly chunkSize: number | undefined;
   private readonly pageSize: number;
+  private readonly idleMs: number;
 
   constructor(
     readonly bucket: string,
@@ -44,6 +46,7 @@ export class GcsObjectStore implements ObjectStore {
     this.resumableThreshold = gcs.resumableThresholdBytes ?? 8 * MiB;
     this.chunkSize = gcs.chunkSizeBytes;
     this.pageSize = Math.min(1000, Math.max(1, config.listPageSize ?? 1000));
+    this.idleMs = timeouts.idleMs;
     const storage = new Storage({
       ...(gcs.apiEndpoint === undefined ? {} : { apiEndpoint: gcs.apiEndpoint }),
       ...(gcs.projectId === undefined ? {} : { projectId: gcs.projectId }),
@@ -122,10 +125,22 @@ export class GcsObjectStore implements ObjectStore {
       contentType: 'application/octet-stream',
       ...(resumable && this.chunkSize !== undefined ? { chunkSize: this.chunkSize } : {}),
     });
+    // The client sets no deadline on upload requests: fail the upload when neither the body nor the
+    // request (its 'progress' events, then the final answer) has moved for idleMs.
+    const idle = idleTimer(this.idleMs, () =>
+      sink.destroy(
+        new StorageTimeoutError(
+          `upload of object "${key}" to ${this.uri}: no progress for ${this.idleMs} ms`,
+        ),
+      ),
+    );
+    sink.on('progress', idle.touch);
     try {
-      await pipeline(bodyStream(body), sizeGuard(key, options.contentLength), sink);
+      await pipeline(bodyStream(body), sizeGuard(key, options.contentLength, idle.touch), sink);
     } catch (err) {
       throw await this.notFound(err, key);
+    } finally {
+      idle.stop();
     }
   }
 
@@ -145,7 +160,10 @@ export class GcsObjectStore implements ObjectStore {
     const stream = file.createReadStream(
       range === undefined ? {} : { start: range.start, end: Math.min(range.end, size - 1) },
     );
-    return mapStreamErrors(stream, (err) => this.mapError(err, key));
+    return mapStreamErrors(stream, (err) => this.mapError(err, key), {
+      ms: this.idleMs,
+      error: () => new StorageTimeoutError(`object "${key}" in ${this.uri}: no data for ${this.idleMs} ms`),
+    });
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

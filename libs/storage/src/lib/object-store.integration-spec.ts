@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { describeWithComponents, jestStorage, tempDir } from '@substrate/testing';
 import { objectStoreContract } from '../../test/object-store-contract';
 import { isStorageError, openObjectStore, type ObjectStoreConfig } from '../index';
@@ -52,7 +55,6 @@ describeWithComponents(['versitygw'], 's3:// against a real versitygw on loopbac
     async function* parts() {
       for (let i = 0; i < 12; i++) yield part; // 12 MiB in 5 MiB parts → 3 parts
     }
-    const { Readable } = await import('node:stream');
     await store.put('multi', Readable.from(parts()));
     const info = await store.head('multi');
     expect(info?.size).toBe(12 * MiB);
@@ -156,6 +158,7 @@ describe('deadlines: a server that accepts connections and never answers', () =>
     const started = Date.now();
     await expect(store.head('k')).rejects.toMatchObject({ code: 'TIMEOUT' });
     await expect(store.get('k')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(store.put('k', Buffer.from('x'))).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(5_000);
     await store.close();
   });
@@ -167,6 +170,57 @@ describe('deadlines: a server that accepts connections and never answers', () =>
     });
     const started = Date.now();
     await expect(store.head('k')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(store.put('small', Buffer.from('x'))).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(store.put('streamed', Readable.from([Buffer.alloc(1024)]))).rejects.toMatchObject({
+      code: 'TIMEOUT',
+    });
+    expect(Date.now() - started).toBeLessThan(8_000);
+    await store.close();
+  });
+});
+
+describe('deadlines: a download whose body stalls midway', () => {
+  let server: HttpServer;
+  let endpoint: string;
+  const stalled = new Set<ServerResponse>();
+
+  beforeAll(async () => {
+    server = createHttpServer((req, res) => {
+      const url = req.url ?? '';
+      if (url.includes('/storage/v1/b/') && !url.includes('alt=media')) {
+        // GCS object metadata
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ kind: 'storage#object', name: 'x/k', bucket: 'stall-bucket', size: '1000' }),
+        );
+        return;
+      }
+      // The object body (S3 GetObject, GCS alt=media): 10 of 1000 bytes, then silence.
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '1000' });
+      res.write(Buffer.alloc(10, 1));
+      stalled.add(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const res of stalled) res.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const timeouts = { connectMs: 1_000, operationMs: 2_000, idleMs: 500 };
+
+  it.each([
+    [
+      's3://',
+      () => ({ s3: { endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 } }),
+    ],
+    ['gs://', () => ({ gcs: { apiEndpoint: endpoint, projectId: 'p', maxRetries: 0 } })],
+  ] as const)('%s fails the stream with TIMEOUT once no byte arrives for idleMs', async (scheme, config) => {
+    const store = await openObjectStore(`${scheme}stall-bucket/x`, { ...config(), timeouts });
+    const stream = await store.get('k');
+    const started = Date.now();
+    await expect(buffer(stream)).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(5_000);
     await store.close();
   });
