@@ -8,6 +8,7 @@ export {
   BucketNotFoundError,
   InvalidKeyError,
   InvalidRangeError,
+  InvalidStorageConfigError,
   InvalidStorageUriError,
   ObjectNotFoundError,
   SizeMismatchError,

@@ -1,3 +1,5 @@
+import { InvalidStorageConfigError } from './errors';
+
 /** Deadlines shared by the network adapters, in milliseconds. */
 export interface StorageTimeouts {
   /** Establishing a connection. Default 5 000. */
@@ -70,4 +72,62 @@ export function resolveTimeouts(timeouts: StorageTimeouts | undefined): Resolved
     operationMs: timeouts?.operationMs ?? 30_000,
     idleMs: timeouts?.idleMs ?? 60_000,
   };
+}
+
+const MiB = 1024 * 1024;
+
+function integer(
+  setting: string,
+  value: number | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): void {
+  if (value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `between ${min} and ${max}`;
+    throw new InvalidStorageConfigError(setting, `${value} is not an integer ${range}`);
+  }
+}
+
+function url(setting: string, value: string | undefined): void {
+  if (value === undefined) return;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new InvalidStorageConfigError(setting, `"${value}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new InvalidStorageConfigError(setting, `"${value}" must be an http:// or https:// URL`);
+  }
+}
+
+/**
+ * Checks every value of an {@link ObjectStoreConfig}; throws {@link InvalidStorageConfigError} naming the
+ * first bad setting. {@link openObjectStore} calls it, so a bad value fails at start-up, not mid-upload.
+ */
+export function validateObjectStoreConfig(config: ObjectStoreConfig): void {
+  integer('timeouts.connectMs', config.timeouts?.connectMs, 1);
+  integer('timeouts.operationMs', config.timeouts?.operationMs, 1);
+  integer('timeouts.idleMs', config.timeouts?.idleMs, 1);
+  integer('listPageSize', config.listPageSize, 1, 1000);
+  const { s3, gcs } = config;
+  url('s3.endpoint', s3?.endpoint);
+  // S3 parts: at least 5 MiB (except the last), at most 5 GiB.
+  integer('s3.partSizeBytes', s3?.partSizeBytes, 5 * MiB, 5 * 1024 * MiB);
+  integer('s3.queueSize', s3?.queueSize, 1, 64);
+  integer('s3.maxAttempts', s3?.maxAttempts, 1, 10);
+  if (s3?.credentials && (!s3.credentials.accessKeyId || !s3.credentials.secretAccessKey)) {
+    throw new InvalidStorageConfigError('s3.credentials', 'accessKeyId and secretAccessKey must both be set');
+  }
+  url('gcs.apiEndpoint', gcs?.apiEndpoint);
+  integer('gcs.resumableThresholdBytes', gcs?.resumableThresholdBytes, 0);
+  integer('gcs.maxRetries', gcs?.maxRetries, 0, 10);
+  integer('gcs.chunkSizeBytes', gcs?.chunkSizeBytes, 256 * 1024);
+  if (gcs?.chunkSizeBytes !== undefined && gcs.chunkSizeBytes % (256 * 1024) !== 0) {
+    throw new InvalidStorageConfigError(
+      'gcs.chunkSizeBytes',
+      `${gcs.chunkSizeBytes} is not a multiple of 256 KiB`,
+    );
+  }
 }

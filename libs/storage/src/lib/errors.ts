@@ -1,6 +1,7 @@
 /** Stable codes of {@link StorageError}; callers branch on these, never on messages. */
 export type StorageErrorCode =
   | 'INVALID_URI'
+  | 'INVALID_CONFIG'
   | 'INVALID_KEY'
   | 'INVALID_RANGE'
   | 'NOT_FOUND'
@@ -31,6 +32,16 @@ export class InvalidStorageUriError extends StorageError {
     reason: string,
   ) {
     super('INVALID_URI', `invalid snapshot location "${uri}": ${reason}`);
+  }
+}
+
+/** A configuration value an adapter cannot work with; `setting` names it (e.g. `s3.partSizeBytes`). */
+export class InvalidStorageConfigError extends StorageError {
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
+    super('INVALID_CONFIG', `invalid storage setting ${setting}: ${reason}`);
   }
 }
 

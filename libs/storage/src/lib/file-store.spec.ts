@@ -119,3 +119,27 @@ describe('openObjectStore', () => {
     }
   });
 });
+
+describe('openObjectStore configuration checks', () => {
+  it.each([
+    [
+      { s3: { partSizeBytes: 1024 } },
+      's3.partSizeBytes: 1024 is not an integer between 5242880 and 5368709120',
+    ],
+    [{ s3: { endpoint: '127.0.0.1:9000' } }, 's3.endpoint: "127.0.0.1:9000" is not a URL'],
+    [
+      { s3: { endpoint: 'ftp://127.0.0.1' } },
+      's3.endpoint: "ftp://127.0.0.1" must be an http:// or https:// URL',
+    ],
+    [{ s3: { maxAttempts: 0 } }, 's3.maxAttempts: 0 is not an integer between 1 and 10'],
+    [{ listPageSize: 5000 }, 'listPageSize: 5000 is not an integer between 1 and 1000'],
+    [{ timeouts: { operationMs: -1 } }, 'timeouts.operationMs: -1 is not an integer ≥ 1'],
+    [{ gcs: { chunkSizeBytes: 300_000 } }, 'gcs.chunkSizeBytes: 300000 is not a multiple of 256 KiB'],
+    [{ gcs: { apiEndpoint: 'not a url' } }, 'gcs.apiEndpoint: "not a url" is not a URL'],
+  ])('rejects %j, naming the setting', async (config, message) => {
+    await expect(openObjectStore('s3://bucket/x', config)).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: `invalid storage setting ${message}`,
+    });
+  });
+});

@@ -1,14 +1,16 @@
-import type { ObjectStoreConfig } from './config';
+import { validateObjectStoreConfig, type ObjectStoreConfig } from './config';
 import type { ObjectStore } from './object-store';
 import { parseStorageUri } from './uri';
 
 /**
  * Opens the object store a snapshot location names, choosing the adapter by URI scheme: `file:///dir`,
  * `s3://bucket/prefix` or `gs://bucket/prefix`. Only the chosen adapter's SDK is loaded. Throws
- * {@link InvalidStorageUriError} for a malformed URI or an unknown scheme. No network call is made.
+ * {@link InvalidStorageUriError} for a malformed URI or an unknown scheme and
+ * {@link InvalidStorageConfigError} for a bad setting. No network call is made.
  */
 export async function openObjectStore(uri: string, config: ObjectStoreConfig = {}): Promise<ObjectStore> {
   const location = parseStorageUri(uri);
+  validateObjectStoreConfig(config);
   switch (location.scheme) {
     case 'file': {
       const { FileObjectStore } = await import('./file-store');

@@ -58,7 +58,7 @@ export class S3ObjectStore implements ObjectStore {
     const s3 = config.s3 ?? {};
     this.uri = `s3://${bucket}/${prefix}`;
     this.timeouts = resolveTimeouts(config.timeouts);
-    this.partSize = Math.max(MIN_PART_SIZE, s3.partSizeBytes ?? 8 * MiB);
+    this.partSize = Math.max(MIN_PART_SIZE, s3.partSizeBytes ?? 8 * MiB); // validated by openObjectStore
     this.queueSize = Math.max(1, s3.queueSize ?? 4);
     this.pageSize = Math.min(1000, Math.max(1, config.listPageSize ?? 1000));
     this.client = new S3Client({
