@@ -196,7 +196,7 @@ describe('integrity', () => {
       if (ok) missed.push(position);
     }
     expect(missed).toEqual([]);
-  });
+  }, 60_000);
 
   it.each([0, 5, 11, 12, 13, -0.5, -1])('reports a stream cut at %s as TRUNCATED', async (at) => {
     const length = at >= 0 ? at : at === -1 ? stream.length - 1 : Math.floor(stream.length / 2);
@@ -264,6 +264,14 @@ describe('integrity', () => {
       'CORRUPT_STREAM',
       'pages.img',
     );
+  });
+
+  it('releases the source when the destination directory does not exist', async () => {
+    const source = createReadStream(join(dir, 'pages.img'));
+    await expect(decodeToFile(source, entry, join(dir, 'missing', 'pages.img'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    expect(source.destroyed).toBe(true);
   });
 
   it('rejects a malformed entry before reading the stream', async () => {

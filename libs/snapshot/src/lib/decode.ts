@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -227,6 +227,12 @@ function toIntegrityError(error: unknown, name: string): unknown {
   return error; // the source's or the file system's own error
 }
 
+/** Releases a source that will not be read (an HTTP body holds a socket): destroys a Node stream. */
+function release(source: AsyncIterable<Uint8Array>): void {
+  const stream = source as unknown as { destroy?: unknown };
+  if (typeof stream.destroy === 'function') stream.destroy();
+}
+
 /**
  * Restores one snapshot file from its compressed stream: decompresses, writes each data extent at its
  * offset, leaves holes unwritten, and sets the apparent size, so a sparse file stays sparse. Everything is
@@ -248,7 +254,13 @@ export async function decodeToFile(
 ): Promise<DecodeResult> {
   validateFileEntry(entry);
   const temp = join(dirname(destPath), `.${basename(destPath)}.partial-${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'wx', options.mode ?? 0o600);
+  let handle: FileHandle;
+  try {
+    handle = await open(temp, 'wx', options.mode ?? 0o600);
+  } catch (error) {
+    release(source);
+    throw error;
+  }
   let published = false;
   try {
     const result = await decodeInto(source, entry, {
