@@ -185,7 +185,12 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       const mapped = this.mapError(err, key);
       if (!(mapped instanceof ObjectNotFoundError || mapped instanceof AccessDeniedError)) throw mapped;
-      await this.probeBucket();
+      const probed = await this.probeBucket().then(
+        () => undefined,
+        (probeErr: unknown) => probeErr,
+      );
+      // A probe refused for lack of list permission says nothing new: keep the HEAD's own answer.
+      if (probed !== undefined && !(probed instanceof AccessDeniedError)) throw probed;
       if (mapped instanceof AccessDeniedError) throw mapped;
       return undefined;
     }
