@@ -74,7 +74,8 @@ export class GcsObjectStore implements ObjectStore {
     if (err instanceof StorageError) return err;
     const what = key === undefined ? this.uri : `object "${key}" in ${this.uri}`;
     const status = err instanceof ApiError ? err.code : (err as { code?: unknown } | null)?.code;
-    const message = err instanceof Error ? err.message : String(err);
+    const rawMessage = (err as { message?: unknown } | null)?.message;
+    const message = typeof rawMessage === 'string' ? rawMessage : String(err);
     if (status === 404) {
       // Object calls learn whether the bucket is the missing part from notFound()'s probe: messages differ
       // between GCS and emulators, and a bucket's name may itself contain "bucket".
@@ -83,7 +84,7 @@ export class GcsObjectStore implements ObjectStore {
     }
     if (status === 401) return new BadCredentialsError(`${what}: ${message}`, { cause: err });
     if (status === 403) return new AccessDeniedError(`${what}: ${message}`, { cause: err });
-    if (err instanceof Error && /Could not load the default credentials|invalid_grant/i.test(message)) {
+    if (/Could not load the default credentials|invalid_grant/i.test(message)) {
       return new BadCredentialsError(`${what}: ${message}`, { cause: err });
     }
     return (
