@@ -4,9 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 import { SnapshotIntegrityError, type IntegrityErrorCode } from './errors';
-import { crc32Hex } from './encode';
 import { ExtentList, sameExtents, dataBytes } from './extents';
-import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION } from './format';
+import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION, crc32Hex } from './format';
 import { validateFileEntry, type SnapshotFileEntry } from './manifest';
 import { CorruptFrameError, TruncatedFrameError, decompressZstd } from './zstd';
 

@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 
 import { EncodeAbortedError, NotARegularFileError, SourceChangedError } from './errors';
 import { ExtentList, nonZeroRuns } from './extents';
-import { END_MARKER, FILE_ENCODING, extentHeader, int64, streamHeader } from './format';
+import { END_MARKER, FILE_ENCODING, crc32Hex, extentHeader, int64, streamHeader } from './format';
 import { type SnapshotFileEntry } from './manifest';
 import { assertFileName } from './names';
 import {
@@ -61,11 +61,6 @@ function checkSizes(options: EncodeOptions): { block: number; chunk: number } {
     );
   }
   return { block, chunk };
-}
-
-/** A CRC-32 as 8 lowercase hex digits. */
-export function crc32Hex(crc: number): string {
-  return (crc >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Destroying a stream made by `Readable.from` throws an AbortError into its generator. */

@@ -47,3 +47,8 @@ export function extentHeader(offset: number, length: number): Buffer {
   out.writeBigInt64LE(BigInt(length), 8);
   return out;
 }
+
+/** A CRC-32 as the manifest records it: 8 lowercase hex digits. */
+export function crc32Hex(crc: number): string {
+  return (crc >>> 0).toString(16).padStart(8, '0');
+}
