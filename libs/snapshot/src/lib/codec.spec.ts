@@ -79,6 +79,18 @@ describe('round trips', () => {
     expect((await readFile(join(dir, 'out.img'))).equals(content)).toBe(true);
   });
 
+  it('replaces an existing destination atomically, with mode 0600 unless told otherwise', async () => {
+    await writeFile(join(dir, 'in.img'), text(KiB));
+    await writeFile(join(dir, 'out.img'), 'stale');
+    const { bytes, entry } = await encodeToBuffer(join(dir, 'in.img'));
+    await decodeToFile(chunked(bytes), entry, join(dir, 'out.img'));
+    expect(await readFile(join(dir, 'out.img'), 'utf8')).toBe(text(KiB).toString());
+    expect((await stat(join(dir, 'out.img'))).mode & 0o777).toBe(0o600);
+    await decodeToFile(chunked(bytes), entry, join(dir, 'shared.img'), { mode: 0o640, fsync: false });
+    expect((await stat(join(dir, 'shared.img'))).mode & 0o777).toBe(0o640);
+    expect(await listDir(dir)).toEqual(['in.img', 'out.img', 'shared.img']);
+  });
+
   it('compresses text well and stores random data at about its size', async () => {
     await writeFile(join(dir, 'text'), text(4 * MiB));
     await writeFile(join(dir, 'random'), randomBytes(4 * MiB));

@@ -298,7 +298,7 @@ export async function decodeToFile(
   const temp = join(dirname(destPath), `.${basename(destPath)}.partial-${randomBytes(6).toString('hex')}`);
   let handle: FileHandle;
   try {
-    handle = await open(temp, 'wx', options.mode ?? 0o600);
+    handle = await open(temp, 'wx', 0o600);
   } catch (error) {
     release(source);
     throw error;
@@ -307,6 +307,7 @@ export async function decodeToFile(
   try {
     const result = await decodeInto(source, entry, new CoalescingWriter(handle));
     await handle.truncate(entry.rawSize);
+    if (options.mode !== undefined) await handle.chmod(options.mode); // exact bits, whatever the umask
     if (options.fsync ?? true) await handle.sync();
     await handle.close();
     await rename(temp, destPath);
