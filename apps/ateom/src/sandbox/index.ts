@@ -1,0 +1,42 @@
+export {
+  DEFAULT_NETWORK_LAYOUT,
+  isLoopbackOrLinkLocal,
+  validateLayout,
+  type NetworkLayout,
+} from './addresses';
+export {
+  ACTOR_ID_PATH,
+  buildOciSpec,
+  validateActorId,
+  writeActorIdentity,
+  writeBundle,
+  type BundleSpec,
+  type DurableMount,
+} from './bundle';
+export { runCommand, type CommandOptions, type CommandResult } from './command';
+export {
+  AddressInUseError,
+  CommandFailedError,
+  CommandTimeoutError,
+  InvalidAddressError,
+  InvalidNameError,
+  InvalidSpecError,
+  NetworkSetupError,
+  NotReadyError,
+  RunscError,
+  SandboxError,
+  type SandboxErrorCode,
+} from './errors';
+export { NETNS_DIR, NetnsManager, networkNames, validateWorkerName, type SandboxNetwork } from './netns';
+export { probeUrl, waitUntilReady, type Readiness, type ReadinessProbe } from './readyz';
+export {
+  DEFAULT_RUNSC_TIMEOUTS,
+  PROC_SYS_NET_WORKAROUND_SCRIPT,
+  RunscDriver,
+  needsProcSysNetWorkaround,
+  validateContainerId,
+  type CheckpointImage,
+  type RunscDriverOptions,
+  type RunscState,
+  type RunscTimeouts,
+} from './runsc';

@@ -1,0 +1,254 @@
+import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCommand, type CommandOptions } from './command';
+import { CommandFailedError, InvalidNameError, RunscError } from './errors';
+
+/** `runsc state` as far as ateom reads it. */
+export interface RunscState {
+  readonly id: string;
+  readonly status: string;
+  readonly pid: number;
+}
+
+/** A checkpoint image directory as runsc left it (`checkpoint.img`, `pages.img`, `pages_meta.img`, ...). */
+export interface CheckpointImage {
+  readonly imageDir: string;
+  /** Names of the regular files in the image directory, sorted. */
+  readonly files: readonly string[];
+  readonly bytes: number;
+  readonly durationMs: number;
+}
+
+export interface RunscTimeouts {
+  readonly runMs: number;
+  readonly checkpointMs: number;
+  readonly restoreMs: number;
+  /** kill, delete, state. */
+  readonly controlMs: number;
+}
+
+export const DEFAULT_RUNSC_TIMEOUTS: RunscTimeouts = {
+  runMs: 30_000,
+  checkpointMs: 60_000,
+  restoreMs: 60_000,
+  controlMs: 10_000,
+};
+
+export interface RunscDriverOptions {
+  /** Path of the runsc binary. */
+  readonly runsc: string;
+  /** runsc's `--root`: where it keeps container state. */
+  readonly stateDir: string;
+  /**
+   * Run `run` and `restore` inside a private mount namespace with a tmpfs over `/proc/sys/net` (see
+   * {@link PROC_SYS_NET_WORKAROUND_SCRIPT}). Needed on kernels where runsc 0.0~20240729 refuses every
+   * network namespace as "root network namespace"; decide with {@link needsProcSysNetWorkaround}.
+   */
+  readonly procSysNetWorkaround: boolean;
+  /** Path of `unshare` (util-linux); required when the workaround is on. */
+  readonly unshare?: string;
+  readonly platform?: string;
+  readonly timeouts?: Partial<RunscTimeouts>;
+}
+
+/**
+ * The shell run by `unshare -m` for the workaround: make every mount private, hide the host's
+ * `/proc/sys/net` under a tmpfs (runsc only checks whether `core/rmem_default` exists there), then exec
+ * runsc with the remaining arguments. The sandbox processes runsc starts inherit this mount namespace.
+ */
+export const PROC_SYS_NET_WORKAROUND_SCRIPT =
+  'mount --make-rprivate / && mount -t tmpfs none /proc/sys/net && exec "$@"';
+
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Validates a runsc container id: 1–64 characters of `[A-Za-z0-9_.-]`, starting with a letter or digit. */
+export function validateContainerId(id: string): string {
+  if (!CONTAINER_ID.test(id)) {
+    throw new InvalidNameError('container id', id, 'expected 1-64 characters of [A-Za-z0-9_.-]');
+  }
+  return id;
+}
+
+/**
+ * True when runsc would refuse the network namespace at `namespacePath` as the root namespace: this
+ * runsc treats a namespace as the root one when `/proc/sys/net/core/rmem_default` exists in it, which
+ * recent kernels show in every namespace. Checked by looking from inside the namespace (`nsenter`).
+ */
+export async function needsProcSysNetWorkaround(
+  nsenter: string,
+  namespacePath: string,
+  timeoutMs = 5_000,
+): Promise<boolean> {
+  try {
+    await runCommand(nsenter, [`--net=${namespacePath}`, 'test', '-e', '/proc/sys/net/core/rmem_default'], {
+      timeoutMs,
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof CommandFailedError && error.exitCode === 1) return false;
+    throw error;
+  }
+}
+
+/**
+ * Drives one runsc state root: run (detached), checkpoint, restore (detached), kill, delete, state.
+ * Every call has a deadline; the sandboxed process's stdout and stderr (and runsc's own messages for
+ * run and restore) go to the log file given.
+ */
+export class RunscDriver {
+  private readonly timeouts: RunscTimeouts;
+
+  constructor(private readonly options: RunscDriverOptions) {
+    this.timeouts = { ...DEFAULT_RUNSC_TIMEOUTS, ...options.timeouts };
+    if (options.procSysNetWorkaround && options.unshare === undefined) {
+      throw new Error('RunscDriver: procSysNetWorkaround needs the path of unshare');
+    }
+  }
+
+  /** The flags every invocation starts with. */
+  globalFlags(): string[] {
+    return [
+      `--root=${this.options.stateDir}`,
+      `--platform=${this.options.platform ?? 'systrap'}`,
+      '--network=sandbox',
+      '--overlay2=root:memory',
+    ];
+  }
+
+  /** `runsc run --bundle B --detach ID`: creates and starts the sandbox, returns once it runs. */
+  async run(id: string, bundleDir: string, logFile: string): Promise<void> {
+    validateContainerId(id);
+    await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
+    await this.detached(
+      'run',
+      id,
+      ['run', `--bundle=${bundleDir}`, '--detach', id],
+      logFile,
+      this.timeouts.runMs,
+    );
+  }
+
+  /**
+   * `runsc checkpoint --compression=none --image-path DIR ID`: writes memory and rootfs writes to
+   * `imageDir` uncompressed (ateom compresses with zstd itself). Without `leaveRunning` the sandbox stops.
+   */
+  async checkpoint(id: string, imageDir: string, { leaveRunning = false } = {}): Promise<CheckpointImage> {
+    validateContainerId(id);
+    await mkdir(imageDir, { recursive: true });
+    const started = performance.now();
+    const args = ['checkpoint', '--compression=none', `--image-path=${imageDir}`];
+    if (leaveRunning) args.push('--leave-running');
+    await this.control('checkpoint', id, [...args, id], this.timeouts.checkpointMs);
+    const durationMs = performance.now() - started;
+    const files: string[] = [];
+    let bytes = 0;
+    for (const entry of await readdir(imageDir, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      files.push(entry.name);
+      bytes += (await stat(join(imageDir, entry.name))).size;
+    }
+    return { imageDir, files: files.sort(), bytes, durationMs };
+  }
+
+  /** `runsc restore --image-path DIR --bundle B --detach ID`: a new sandbox from a checkpoint image. */
+  async restore(id: string, bundleDir: string, imageDir: string, logFile: string): Promise<void> {
+    validateContainerId(id);
+    await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
+    const args = ['restore', `--image-path=${imageDir}`, `--bundle=${bundleDir}`, '--detach', id];
+    await this.detached('restore', id, args, logFile, this.timeouts.restoreMs);
+  }
+
+  /** `runsc kill ID SIGNAL`. */
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    validateContainerId(id);
+    await this.control('kill', id, ['kill', id, signal.replace(/^SIG/, '')], this.timeouts.controlMs);
+  }
+
+  /** `runsc delete --force ID`; a container that does not exist is not an error. */
+  async delete(id: string): Promise<void> {
+    validateContainerId(id);
+    if ((await this.state(id)) === undefined) return;
+    await this.control('delete', id, ['delete', '--force', id], this.timeouts.controlMs);
+  }
+
+  /** `runsc state ID`, or undefined when runsc does not know the container. */
+  async state(id: string): Promise<RunscState | undefined> {
+    validateContainerId(id);
+    let stdout: string;
+    try {
+      ({ stdout } = await runCommand(this.options.runsc, [...this.globalFlags(), 'state', id], {
+        timeoutMs: this.timeouts.controlMs,
+      }));
+    } catch (error) {
+      if (error instanceof CommandFailedError && /does not exist|cannot load container/i.test(error.stderr)) {
+        return undefined;
+      }
+      throw new RunscError('state', id, error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
+    }
+    try {
+      const parsed = JSON.parse(stdout) as Partial<RunscState>;
+      return { id: String(parsed.id), status: String(parsed.status), pid: Number(parsed.pid) };
+    } catch (error) {
+      throw new RunscError('state', id, `unreadable output ${JSON.stringify(stdout.slice(0, 200))}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private async control(
+    operation: string,
+    id: string,
+    args: readonly string[],
+    timeoutMs: number,
+  ): Promise<void> {
+    try {
+      await runCommand(this.options.runsc, [...this.globalFlags(), ...args], { timeoutMs });
+    } catch (error) {
+      throw new RunscError(operation, id, error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
+    }
+  }
+
+  private async detached(
+    operation: string,
+    id: string,
+    args: readonly string[],
+    logFile: string,
+    timeoutMs: number,
+  ): Promise<void> {
+    const log = await open(logFile, 'a', 0o640);
+    const options: CommandOptions = { timeoutMs, outputFd: log.fd };
+    const runscArgs = [...this.globalFlags(), ...args];
+    try {
+      if (this.options.procSysNetWorkaround) {
+        const unshare = this.options.unshare ?? 'unshare';
+        await runCommand(
+          unshare,
+          ['-m', 'sh', '-c', PROC_SYS_NET_WORKAROUND_SCRIPT, 'runsc', this.options.runsc, ...runscArgs],
+          options,
+        );
+      } else {
+        await runCommand(this.options.runsc, runscArgs, options);
+      }
+    } catch (error) {
+      const output = await tail(log, 2_048).catch(() => '');
+      const message = error instanceof Error ? error.message : String(error);
+      const detail = `${message}; last output in ${logFile}: ${output.trim()}`;
+      throw new RunscError(operation, id, detail, { cause: error });
+    } finally {
+      await log.close();
+    }
+  }
+}
+
+/** The last `bytes` bytes of an open file, as text. */
+async function tail(file: FileHandle, bytes: number): Promise<string> {
+  const { size } = await file.stat();
+  const length = Math.min(size, bytes);
+  const buffer = Buffer.alloc(length);
+  await file.read(buffer, 0, length, size - length);
+  return buffer.toString('utf8');
+}
