@@ -11,4 +11,15 @@ describe('ateom configuration', () => {
       'invalid configuration: ATEOM_HTTP_LISTEN: expected host:port, got "nowhere"',
     );
   });
+
+  it('turns the /proc/sys/net workaround on only where needed by default', () => {
+    expect(loadAteomConfig(new Settings({})).runsc).toEqual({ path: 'runsc', procSysNetWorkaround: 'auto' });
+    expect(
+      loadAteomConfig(new Settings({ ATEOM_RUNSC_PROC_SYS_NET_WORKAROUND: 'off' })).runsc
+        .procSysNetWorkaround,
+    ).toBe('off');
+    expect(() => loadAteomConfig(new Settings({ ATEOM_RUNSC_PROC_SYS_NET_WORKAROUND: 'maybe' }))).toThrow(
+      'ATEOM_RUNSC_PROC_SYS_NET_WORKAROUND: must be one of auto, on, off',
+    );
+  });
 });

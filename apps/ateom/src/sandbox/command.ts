@@ -59,6 +59,9 @@ export function runCommand(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // Release our ends of the pipes even if a descendant still holds the other ends.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       if (timedOut) reject(new CommandTimeoutError(command, options.timeoutMs));
       else if (code === 0) resolve({ stdout, stderr });
       else reject(new CommandFailedError(command, code, signal, stderr || stdout));

@@ -34,6 +34,7 @@ export {
   PROC_SYS_NET_WORKAROUND_SCRIPT,
   RunscDriver,
   needsProcSysNetWorkaround,
+  resolveProcSysNetWorkaround,
   validateContainerId,
   type CheckpointImage,
   type RunscDriverOptions,

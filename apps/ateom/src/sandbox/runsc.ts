@@ -90,6 +90,16 @@ export async function needsProcSysNetWorkaround(
   }
 }
 
+/** Resolves the workaround setting: `on`/`off` as given, `auto` by {@link needsProcSysNetWorkaround}. */
+export async function resolveProcSysNetWorkaround(
+  mode: 'auto' | 'on' | 'off',
+  nsenter: string,
+  namespacePath: string,
+): Promise<boolean> {
+  if (mode !== 'auto') return mode === 'on';
+  return needsProcSysNetWorkaround(nsenter, namespacePath);
+}
+
 /**
  * Drives one runsc state root: run (detached), checkpoint, restore (detached), kill, delete, state.
  * Every call has a deadline; the sandboxed process's stdout and stderr (and runsc's own messages for

@@ -6,7 +6,7 @@ import { COUNTER_PORT, buildCounterRootfs } from '../../test/counter-rootfs';
 import { writeActorIdentity, writeBundle } from './bundle';
 import { NetnsManager, type SandboxNetwork } from './netns';
 import { waitUntilReady } from './readyz';
-import { RunscDriver, needsProcSysNetWorkaround } from './runsc';
+import { RunscDriver, resolveProcSysNetWorkaround } from './runsc';
 
 /**
  * GET with a deadline; the body as text. One connection per request, kept alive by the server and
@@ -63,7 +63,12 @@ describeWithComponents(
     });
 
     async function driverFor(network: SandboxNetwork, worker: string): Promise<RunscDriver> {
-      const workaround = await needsProcSysNetWorkaround(requireTool('nsenter'), network.namespacePath);
+      const workaround = await resolveProcSysNetWorkaround(
+        'auto',
+        requireTool('nsenter'),
+        network.namespacePath,
+      );
+      figures['proc_sys_net_workaround'] = workaround ? 1 : 0;
       return new RunscDriver({
         runsc: requireTool('runsc'),
         stateDir: join(tmp.path, worker, 'runsc-state'),
