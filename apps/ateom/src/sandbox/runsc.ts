@@ -229,7 +229,7 @@ export class RunscDriver {
     logFile: string,
     timeoutMs: number,
   ): Promise<void> {
-    const log = await open(logFile, 'a', 0o640);
+    const log = await open(logFile, 'a+', 0o640);
     const options: CommandOptions = { timeoutMs, outputFd: log.fd };
     const runscArgs = [...this.globalFlags(), ...args];
     try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describeWithComponents, requireTool, tempDir } from '@substrate/testing';
 import { COUNTER_PORT, buildCounterRootfs } from '../../test/counter-rootfs';
 import { writeActorIdentity, writeBundle } from './bundle';
+import { AddressInUseError } from './errors';
 import { NetnsManager, type SandboxNetwork } from './netns';
 import { waitUntilReady } from './readyz';
 import { RunscDriver, resolveProcSysNetWorkaround } from './runsc';
@@ -42,46 +43,59 @@ describeWithComponents(
   ['runsc', 'busybox', 'ip', 'unshare', 'nsenter'],
   'runsc sandbox: run, checkpoint, restore elsewhere',
   () => {
-    // Worker names unique per test run; two workers stand for two machines.
+    // Worker names unique per test run; workers A and B stand for two machines, C for a second worker
+    // on the same machine as A.
     const suffix = (process.pid % 100_000).toString(36);
-    const workerA = `ta${suffix}`;
-    const workerB = `tb${suffix}`;
-    const tmp = tempDir('ateom-sandbox');
+    const [workerA, workerB, workerC] = ['ta', 'tb', 'tc'].map((prefix) => `${prefix}${suffix}`) as [
+      string,
+      string,
+      string,
+    ];
     const netns = new NetnsManager({ ip: requireTool('ip') });
     const drivers: { driver: RunscDriver; id: string }[] = [];
     const figures: Record<string, number> = {};
+    let tmp: { path: string; remove: () => void };
+    let rootfs: string;
+    let args: string[];
+
+    beforeAll(async () => {
+      tmp = tempDir('ateom-sandbox');
+      rootfs = join(tmp.path, 'rootfs');
+      ({ args } = await buildCounterRootfs(rootfs, requireTool('busybox')));
+    });
 
     afterAll(async () => {
       const problems: unknown[] = [];
       for (const { driver, id } of drivers)
         await driver.delete(id).catch((error: unknown) => problems.push(error));
-      for (const worker of [workerA, workerB])
+      for (const worker of [workerA, workerB, workerC])
         await netns.remove(worker).catch((error: unknown) => problems.push(error));
       tmp.remove();
       console.log(`sandbox figures: ${JSON.stringify(figures)}`);
       if (problems.length > 0) throw new AggregateError(problems, 'sandbox clean-up failed');
     });
 
-    async function driverFor(network: SandboxNetwork, worker: string): Promise<RunscDriver> {
-      const workaround = await resolveProcSysNetWorkaround(
-        'auto',
-        requireTool('nsenter'),
-        network.namespacePath,
-      );
-      figures['proc_sys_net_workaround'] = workaround ? 1 : 0;
+    function driverFor(worker: string, procSysNetWorkaround: boolean): RunscDriver {
       return new RunscDriver({
         runsc: requireTool('runsc'),
         stateDir: join(tmp.path, worker, 'runsc-state'),
-        procSysNetWorkaround: workaround,
+        procSysNetWorkaround,
         unshare: requireTool('unshare'),
       });
     }
 
-    it('keeps memory and rootfs writes across checkpoint and restore into another namespace, with the new actor id', async () => {
-      const rootfs = join(tmp.path, 'rootfs');
-      const { args } = await buildCounterRootfs(rootfs, requireTool('busybox'));
-      const logFile = join(tmp.path, 'counter.log');
-      const bundle = (network: SandboxNetwork, actorIdFile: string) => ({
+    async function autoDriverFor(network: SandboxNetwork): Promise<RunscDriver> {
+      const nsenter = requireTool('nsenter');
+      const workaround = await resolveProcSysNetWorkaround('auto', nsenter, network.namespacePath);
+      figures['proc_sys_net_workaround'] = workaround ? 1 : 0;
+      return driverFor(network.worker, workaround);
+    }
+
+    /** Writes the bundle of the counter for one worker and actor; returns the bundle directory. */
+    async function counterBundle(network: SandboxNetwork, actorId: string): Promise<string> {
+      const dir = join(tmp.path, network.worker, 'bundle');
+      const actorIdFile = await writeActorIdentity(join(tmp.path, network.worker, 'ate'), actorId);
+      await writeBundle(dir, {
         args,
         env: ['PATH=/bin'],
         rootfs,
@@ -89,16 +103,17 @@ describeWithComponents(
         networkNamespacePath: network.namespacePath,
         actorIdFile,
       });
+      return dir;
+    }
+
+    it('keeps memory and rootfs writes across checkpoint and restore into another namespace, with the new actor id', async () => {
+      const logFile = join(tmp.path, 'counter.log');
 
       // Worker A: cold boot.
       const netA = await netns.create(workerA);
       const host = netA.layout.sandboxAddress;
-      const driverA = await driverFor(netA, workerA);
-      const bundleA = join(tmp.path, workerA, 'bundle');
-      await writeBundle(
-        bundleA,
-        bundle(netA, await writeActorIdentity(join(tmp.path, workerA, 'ate'), 'counter-1')),
-      );
+      const driverA = await autoDriverFor(netA);
+      const bundleA = await counterBundle(netA, 'counter-1');
       drivers.push({ driver: driverA, id: 'counter' });
       let started = performance.now();
       await netns.prepare(netA);
@@ -120,21 +135,18 @@ describeWithComponents(
       await netns.remove(workerA);
       expect(netns.exists(workerA)).toBe(false);
 
-      // Worker B: a different namespace, the same inner address, another actor id.
+      // Worker B: a different namespace and state root, the same inner address, another actor id.
       const netB = await netns.create(workerB);
       expect(netB.namespacePath).not.toBe(netA.namespacePath);
-      const driverB = await driverFor(netB, workerB);
-      const bundleB = join(tmp.path, workerB, 'bundle');
-      await writeBundle(
-        bundleB,
-        bundle(netB, await writeActorIdentity(join(tmp.path, workerB, 'ate'), 'counter-2')),
-      );
+      expect(netB.layout.sandboxAddress).toBe(host);
+      const driverB = await autoDriverFor(netB);
+      const bundleB = await counterBundle(netB, 'counter-2');
       drivers.push({ driver: driverB, id: 'counter-b' });
       appendFileSync(logFile, '--- restore ---\n');
       started = performance.now();
       await netns.prepare(netB);
       await driverB.restore('counter-b', bundleB, image.imageDir, logFile);
-      await waitUntilReady({ host: netB.layout.sandboxAddress, port: COUNTER_PORT, timeoutMs: 30_000 });
+      await waitUntilReady({ host, port: COUNTER_PORT, timeoutMs: 30_000 });
       expect(await counter(host)).toEqual({ memory: 3, file: 3 });
       figures['restore_first_answer_ms'] = Math.round(performance.now() - started);
       expect(await get(host, '/id')).toBe('counter-2');
@@ -146,6 +158,48 @@ describeWithComponents(
       await driverB.delete('counter-b');
       await netns.remove(workerB);
       expect(netns.exists(workerB)).toBe(false);
+    });
+
+    it('refuses a second sandbox network in the same host namespace (the worker address is taken)', async () => {
+      await netns.create(workerA);
+      try {
+        await expect(netns.create(workerC)).rejects.toThrow(AddressInUseError);
+        expect(netns.exists(workerC)).toBe(false);
+      } finally {
+        await netns.remove(workerA);
+      }
+    });
+
+    it('detects the /proc/sys/net workaround the way runsc behaves without it', async () => {
+      const network = await netns.create(workerA);
+      const nsenter = requireTool('nsenter');
+      const needed = await resolveProcSysNetWorkaround('auto', nsenter, network.namespacePath);
+      const driver = driverFor(workerA, false);
+      drivers.push({ driver, id: 'bare' });
+      try {
+        const run = driver.run('bare', await counterBundle(network, 'bare-1'), join(tmp.path, 'bare.log'));
+        if (needed) await expect(run).rejects.toThrow(/root network namespace/);
+        else await expect(run).resolves.toBeUndefined();
+      } finally {
+        await driver.delete('bare');
+        await netns.remove(workerA);
+      }
+    });
+
+    it('fails with NOT_READY when the sandbox never answers its probe, and cleans up', async () => {
+      const network = await netns.create(workerA);
+      const driver = await autoDriverFor(network);
+      drivers.push({ driver, id: 'silent' });
+      try {
+        await netns.prepare(network);
+        await driver.run('silent', await counterBundle(network, 'silent-1'), join(tmp.path, 'silent.log'));
+        const probe = { host: network.layout.sandboxAddress, port: COUNTER_PORT + 1, timeoutMs: 1_500 };
+        await expect(waitUntilReady(probe)).rejects.toMatchObject({ code: 'NOT_READY' });
+      } finally {
+        await driver.delete('silent');
+        await netns.remove(workerA);
+      }
+      expect(await driver.state('silent')).toBeUndefined();
     });
   },
 );
