@@ -8,7 +8,9 @@ export type SandboxErrorCode =
   | 'COMMAND_TIMEOUT'
   | 'NETWORK_SETUP_FAILED'
   | 'RUNSC_FAILED'
-  | 'NOT_READY';
+  | 'NOT_READY'
+  | 'BUSY'
+  | 'INVALID_STATE';
 
 /** Base class of every error the sandbox feature throws. `cause` holds the underlying error. */
 export class SandboxError extends Error {
@@ -120,5 +122,27 @@ export class NotReadyError extends SandboxError {
     options?: { cause?: unknown },
   ) {
     super('NOT_READY', `${url} did not answer 2xx within ${timeoutMs} ms (${attempts} attempts)`, options);
+  }
+}
+
+/** Another operation is in flight on this worker's sandbox; one at a time. */
+export class WorkerBusyError extends SandboxError {
+  constructor(
+    readonly worker: string,
+    readonly operation: string,
+    readonly inFlight: string,
+  ) {
+    super('BUSY', `worker ${worker}: cannot ${operation} while ${inFlight} is in progress`);
+  }
+}
+
+/** The operation does not fit the sandbox's state (checkpoint with nothing running, run while running). */
+export class InvalidStateError extends SandboxError {
+  constructor(
+    readonly worker: string,
+    readonly operation: string,
+    readonly state: string,
+  ) {
+    super('INVALID_STATE', `worker ${worker}: cannot ${operation} when the sandbox is ${state}`);
   }
 }

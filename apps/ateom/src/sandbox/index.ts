@@ -21,10 +21,12 @@ export {
   InvalidAddressError,
   InvalidNameError,
   InvalidSpecError,
+  InvalidStateError,
   NetworkSetupError,
   NotReadyError,
   RunscError,
   SandboxError,
+  WorkerBusyError,
   type SandboxErrorCode,
 } from './errors';
 export { NETNS_DIR, NetnsManager, networkNames, validateWorkerName, type SandboxNetwork } from './netns';
@@ -41,3 +43,9 @@ export {
   type RunscState,
   type RunscTimeouts,
 } from './runsc';
+export {
+  WorkerSandbox,
+  type ActorProcess,
+  type SandboxStarted,
+  type WorkerSandboxOptions,
+} from './worker-sandbox';

@@ -1,43 +1,13 @@
 import { appendFileSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { describeWithComponents, requireTool, tempDir } from '@substrate/testing';
+import { counter, get } from '../../test/counter-client';
 import { COUNTER_PORT, buildCounterRootfs } from '../../test/counter-rootfs';
 import { writeActorIdentity, writeBundle } from './bundle';
 import { AddressInUseError } from './errors';
 import { NetnsManager, type SandboxNetwork } from './netns';
 import { waitUntilReady } from './readyz';
 import { RunscDriver, resolveProcSysNetWorkaround } from './runsc';
-
-/**
- * GET with a deadline; the body as text. One connection per request, kept alive by the server and
- * closed by the client once the answer is read, so that no endpoint of the sandbox stays connected (this
- * runsc refuses to checkpoint one) or waits in TIME_WAIT.
- */
-function get(host: string, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host, port: COUNTER_PORT, path, agent: false, timeout: 5_000, headers: { connection: 'keep-alive' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.once('error', reject);
-        res.once('end', () => {
-          req.destroy();
-          if (res.statusCode === 200) resolve(Buffer.concat(chunks).toString('utf8'));
-          else reject(new Error(`GET ${path}: HTTP ${String(res.statusCode)}`));
-        });
-      },
-    );
-    req.once('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 5 s`)));
-    req.once('error', reject);
-    req.end();
-  });
-}
-
-async function counter(host: string): Promise<{ memory: number; file: number }> {
-  return JSON.parse(await get(host, '/')) as { memory: number; file: number };
-}
 
 describeWithComponents(
   ['runsc', 'busybox', 'ip', 'unshare', 'nsenter'],
