@@ -1,4 +1,10 @@
-import { DEFAULT_NETWORK_LAYOUT, isLoopbackOrLinkLocal, validateLayout } from './addresses';
+import {
+  DEFAULT_NETWORK_LAYOUT,
+  MAX_ENDPOINT_INDEX,
+  endpointAddresses,
+  isLoopbackOrLinkLocal,
+  validateLayout,
+} from './addresses';
 import { InvalidAddressError } from './errors';
 
 describe('sandbox network addresses', () => {
@@ -36,5 +42,31 @@ describe('sandbox network addresses', () => {
     expect(isLoopbackOrLinkLocal('169.254.17.2')).toBe(true);
     expect(isLoopbackOrLinkLocal('169.255.0.1')).toBe(false);
     expect(isLoopbackOrLinkLocal('10.1.2.3')).toBe(false);
+  });
+
+  it('gives each forwarded worker its own /30 in 169.254.128.0/17, apart from the sandbox pair', () => {
+    expect(endpointAddresses(0)).toEqual({
+      hostAddress: '169.254.128.1',
+      endpoint: '169.254.128.2',
+      prefixLength: 30,
+    });
+    expect(endpointAddresses(1)).toEqual({
+      hostAddress: '169.254.128.5',
+      endpoint: '169.254.128.6',
+      prefixLength: 30,
+    });
+    expect(endpointAddresses(64)).toEqual({
+      hostAddress: '169.254.129.1',
+      endpoint: '169.254.129.2',
+      prefixLength: 30,
+    });
+    expect(endpointAddresses(MAX_ENDPOINT_INDEX)).toEqual({
+      hostAddress: '169.254.255.253',
+      endpoint: '169.254.255.254',
+      prefixLength: 30,
+    });
+    expect(() => endpointAddresses(MAX_ENDPOINT_INDEX + 1)).toThrow(InvalidAddressError);
+    expect(() => endpointAddresses(-1)).toThrow(InvalidAddressError);
+    expect(() => endpointAddresses(1.5)).toThrow(InvalidAddressError);
   });
 });

@@ -63,3 +63,24 @@ export function validateLayout(layout: NetworkLayout): NetworkLayout {
   }
   return layout;
 }
+
+/** Endpoints of forwarded workers live in 169.254.128.0/17, one /30 per worker index. */
+export const MAX_ENDPOINT_INDEX = 8_191;
+
+/**
+ * The /30 of a forwarded worker's endpoint: `hostAddress` on the host's side of the link, `endpoint` in
+ * the worker's own namespace (where connections are forwarded to the sandbox). Index 0 gives
+ * 169.254.128.1 / 169.254.128.2, index 1 gives 169.254.128.5 / 169.254.128.6, and so on.
+ */
+export function endpointAddresses(index: number): {
+  hostAddress: string;
+  endpoint: string;
+  prefixLength: 30;
+} {
+  if (!Number.isInteger(index) || index < 0 || index > MAX_ENDPOINT_INDEX) {
+    throw new InvalidAddressError(String(index), `endpoint index must be 0..${MAX_ENDPOINT_INDEX}`);
+  }
+  const base = (128 << 8) + index * 4; // offset inside 169.254.0.0/16
+  const address = (offset: number) => `169.254.${(base + offset) >> 8}.${(base + offset) & 255}`;
+  return { hostAddress: address(1), endpoint: address(2), prefixLength: 30 };
+}

@@ -1,5 +1,7 @@
 export {
   DEFAULT_NETWORK_LAYOUT,
+  MAX_ENDPOINT_INDEX,
+  endpointAddresses,
   isLoopbackOrLinkLocal,
   validateLayout,
   type NetworkLayout,

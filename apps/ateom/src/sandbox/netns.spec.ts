@@ -8,7 +8,10 @@ describe('worker network names', () => {
       namespace: 'ate-worker-012',
       workerLink: 'ateh-worker-012',
       peerLink: 'atep-worker-012',
+      workerNamespace: 'atw-worker-012',
+      hostLink: 'atew-worker-012',
     });
+    expect(Math.max(...Object.values(names).map((name) => name.length))).toBeLessThanOrEqual(15);
   });
 
   it.each(['', '-a', 'A', 'a b', 'a/b', '../x', 'a;rm', 'abcdefghijk', 'é'])('refuses %j', (name) => {

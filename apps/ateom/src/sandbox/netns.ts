@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_NETWORK_LAYOUT, validateLayout, type NetworkLayout } from './addresses';
+import { DEFAULT_NETWORK_LAYOUT, endpointAddresses, validateLayout, type NetworkLayout } from './addresses';
 import { runCommand } from './command';
 import { AddressInUseError, InvalidNameError, NetworkSetupError } from './errors';
 
@@ -19,12 +19,28 @@ export interface SandboxNetwork {
   /** The veth end inside the namespace, always renamed `eth0`. */
   readonly sandboxLink: 'eth0';
   readonly layout: NetworkLayout;
+  /**
+   * Present when the worker has its own namespace (`atw-<worker>`) with a unique endpoint address that
+   * forwards (DNAT) to the sandbox address; absent when the veth starts in ateom's own namespace.
+   */
+  readonly forward?: {
+    readonly namespace: string;
+    /** The worker's endpoint, reachable from the host; every TCP port forwards to the sandbox. */
+    readonly endpoint: string;
+    /** The host's end of the link to the worker namespace (`atew-<worker>`). */
+    readonly hostLink: string;
+    readonly hostAddress: string;
+  };
 }
 
 export interface NetnsManagerOptions {
   /** Path of the `ip` binary (iproute2). */
   readonly ip: string;
   readonly layout?: NetworkLayout;
+  /** Path of `nft` (nftables); needed for forwarded workers. */
+  readonly nft?: string;
+  /** Path of `sysctl`; needed for forwarded workers. */
+  readonly sysctl?: string;
   /** Deadline for each `ip` call. */
   readonly commandTimeoutMs?: number;
 }
@@ -47,9 +63,21 @@ export function validateWorkerName(worker: string): string {
 }
 
 /** The names derived from a (valid) worker name. */
-export function networkNames(worker: string): { namespace: string; workerLink: string; peerLink: string } {
+export function networkNames(worker: string): {
+  namespace: string;
+  workerLink: string;
+  peerLink: string;
+  workerNamespace: string;
+  hostLink: string;
+} {
   validateWorkerName(worker);
-  return { namespace: `ate-${worker}`, workerLink: `ateh-${worker}`, peerLink: `atep-${worker}` };
+  return {
+    namespace: `ate-${worker}`,
+    workerLink: `ateh-${worker}`,
+    peerLink: `atep-${worker}`,
+    workerNamespace: `atw-${worker}`,
+    hostLink: `atew-${worker}`,
+  };
 }
 
 /**
@@ -86,20 +114,45 @@ export class NetnsManager {
 
   /**
    * Creates the namespace and the veth pair (after removing stale ones of the same worker), then
-   * {@link prepare}s the addresses. Fails with {@link AddressInUseError} when another link of this
-   * namespace already holds the worker address. On failure nothing is left behind.
+   * {@link prepare}s the addresses. On failure nothing is left behind.
+   *
+   * Without `endpointIndex` the veth starts in ateom's own namespace (the pod, in Kubernetes) and fails
+   * with {@link AddressInUseError} when another link there already holds the worker address. With it,
+   * the worker gets its own namespace `atw-<worker>` between the host and the sandbox, with the endpoint
+   * from {@link endpointAddresses} forwarding every TCP port to the sandbox address, so several workers
+   * can share one host.
    */
-  async create(worker: string): Promise<SandboxNetwork> {
-    const network = this.describe(worker);
-    const { peerLink } = networkNames(worker);
+  async create(worker: string, { endpointIndex }: { endpointIndex?: number } = {}): Promise<SandboxNetwork> {
+    const names = networkNames(worker);
+    const { namespace, workerLink, peerLink } = names;
     await this.remove(worker);
-    const holder = await this.linkHolding(this.layout.workerAddress);
-    if (holder !== undefined) throw new AddressInUseError(this.layout.workerAddress, holder);
-    const { namespace, workerLink } = network;
+    const forward =
+      endpointIndex === undefined
+        ? undefined
+        : { namespace: names.workerNamespace, hostLink: names.hostLink, ...endpointAddresses(endpointIndex) };
+    if (forward === undefined) {
+      const holder = await this.linkHolding(this.layout.workerAddress);
+      if (holder !== undefined) throw new AddressInUseError(this.layout.workerAddress, holder);
+    }
+    const network: SandboxNetwork = {
+      ...this.describe(worker),
+      ...(forward && {
+        forward: {
+          namespace: forward.namespace,
+          endpoint: forward.endpoint,
+          hostLink: forward.hostLink,
+          hostAddress: forward.hostAddress,
+        },
+      }),
+    };
+    // `ip` arguments that act in the namespace holding the worker end of the sandbox link.
+    const inWorker = forward === undefined ? [] : ['-n', forward.namespace];
     const cidr = `${this.layout.workerAddress}/${this.layout.prefixLength}`;
     try {
+      if (forward !== undefined) await this.createForward(worker, forward);
       await this.step(worker, 'create namespace', ['netns', 'add', namespace]);
       await this.step(worker, 'create veth pair', [
+        ...inWorker,
         'link',
         'add',
         workerLink,
@@ -122,14 +175,97 @@ export class NetnsManager {
       ]);
       await this.step(worker, 'bring up loopback', ['-n', namespace, 'link', 'set', 'lo', 'up']);
       await this.step(worker, 'bring up sandbox link', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
-      await this.step(worker, 'address worker link', ['addr', 'replace', cidr, 'dev', workerLink]);
-      await this.step(worker, 'bring up worker link', ['link', 'set', workerLink, 'up']);
+      await this.step(worker, 'address worker link', [
+        ...inWorker,
+        'addr',
+        'replace',
+        cidr,
+        'dev',
+        workerLink,
+      ]);
+      await this.step(worker, 'bring up worker link', [...inWorker, 'link', 'set', workerLink, 'up']);
       await this.prepare(network);
       return network;
     } catch (error) {
       await this.remove(worker).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The worker namespace, its link to the host with the endpoint, IP forwarding and the DNAT rule. */
+  private async createForward(
+    worker: string,
+    forward: {
+      namespace: string;
+      hostLink: string;
+      hostAddress: string;
+      endpoint: string;
+      prefixLength: number;
+    },
+  ): Promise<void> {
+    const { namespace, hostLink, hostAddress, endpoint, prefixLength } = forward;
+    const inside = ['-n', namespace];
+    await this.step(worker, 'create worker namespace', ['netns', 'add', namespace]);
+    await this.step(worker, 'create host link', [
+      'link',
+      'add',
+      hostLink,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'up0',
+      'netns',
+      namespace,
+    ]);
+    await this.step(worker, 'address host link', [
+      'addr',
+      'replace',
+      `${hostAddress}/${prefixLength}`,
+      'dev',
+      hostLink,
+    ]);
+    await this.step(worker, 'bring up host link', ['link', 'set', hostLink, 'up']);
+    await this.step(worker, 'bring up worker loopback', [...inside, 'link', 'set', 'lo', 'up']);
+    await this.step(worker, 'address endpoint', [
+      ...inside,
+      'addr',
+      'replace',
+      `${endpoint}/${prefixLength}`,
+      'dev',
+      'up0',
+    ]);
+    await this.step(worker, 'bring up endpoint', [...inside, 'link', 'set', 'up0', 'up']);
+    const sysctl = this.options.sysctl ?? 'sysctl';
+    const nft = this.options.nft ?? 'nft';
+    await this.step(worker, 'enable forwarding', [
+      'netns',
+      'exec',
+      namespace,
+      sysctl,
+      '-qw',
+      'net.ipv4.ip_forward=1',
+    ]);
+    const nftIn = ['netns', 'exec', namespace, nft];
+    await this.step(worker, 'create nat table', [...nftIn, 'add', 'table', 'ip', 'ateom']);
+    await this.step(worker, 'create prerouting chain', [
+      ...nftIn,
+      'add chain ip ateom prerouting { type nat hook prerouting priority dstnat ; }',
+    ]);
+    await this.step(worker, 'forward endpoint to sandbox', [
+      ...nftIn,
+      'add',
+      'rule',
+      'ip',
+      'ateom',
+      'prerouting',
+      'ip',
+      'daddr',
+      endpoint,
+      'dnat',
+      'to',
+      this.layout.sandboxAddress,
+    ]);
   }
 
   /** Sets the sandbox address and default route again; runsc removes them on every run and restore. */
@@ -160,7 +296,13 @@ export class NetnsManager {
 
   /** Removes the worker link and the namespace (which takes the sandbox link with it). Idempotent. */
   async remove(worker: string): Promise<void> {
-    const { namespace, workerLink } = networkNames(worker);
+    const { namespace, workerLink, workerNamespace, hostLink } = networkNames(worker);
+    if (existsSync(`/sys/class/net/${hostLink}`)) {
+      await this.step(worker, 'delete host link', ['link', 'del', hostLink]);
+    }
+    if (existsSync(join(NETNS_DIR, workerNamespace))) {
+      await this.step(worker, 'delete worker namespace', ['netns', 'del', workerNamespace]);
+    }
     if (existsSync(`/sys/class/net/${workerLink}`)) {
       await this.step(worker, 'delete worker link', ['link', 'del', workerLink]);
     }
@@ -169,9 +311,10 @@ export class NetnsManager {
     }
   }
 
-  /** True when the worker's namespace exists. */
+  /** True when any namespace of the worker exists. */
   exists(worker: string): boolean {
-    return existsSync(join(NETNS_DIR, networkNames(worker).namespace));
+    const { namespace, workerNamespace } = networkNames(worker);
+    return existsSync(join(NETNS_DIR, namespace)) || existsSync(join(NETNS_DIR, workerNamespace));
   }
 
   private async linkHolding(address: string): Promise<string | undefined> {

@@ -7,11 +7,15 @@ import { NetnsManager } from './netns';
 import { WorkerSandbox, type ActorProcess, type WorkerSandboxOptions } from './worker-sandbox';
 
 describeWithComponents(
-  ['runsc', 'busybox', 'ip', 'unshare', 'nsenter'],
+  ['runsc', 'busybox', 'ip', 'unshare', 'nsenter', 'nft', 'sysctl'],
   'WorkerSandbox: one actor per worker, one operation at a time',
   () => {
     const suffix = (process.pid % 100_000).toString(36);
-    const netns = new NetnsManager({ ip: requireTool('ip') });
+    const netns = new NetnsManager({
+      ip: requireTool('ip'),
+      nft: requireTool('nft'),
+      sysctl: requireTool('sysctl'),
+    });
     const opened: WorkerSandbox[] = [];
     let tmp: { path: string; remove: () => void };
     let actor: ActorProcess;
@@ -30,7 +34,7 @@ describeWithComponents(
       if (problems.length > 0) throw new AggregateError(problems, 'worker clean-up failed');
     });
 
-    async function open(worker: string): Promise<WorkerSandbox> {
+    async function open(worker: string, endpointIndex?: number): Promise<WorkerSandbox> {
       const options: WorkerSandboxOptions = {
         worker,
         workDir: join(tmp.path, worker),
@@ -39,6 +43,7 @@ describeWithComponents(
         unshare: requireTool('unshare'),
         nsenter: requireTool('nsenter'),
         procSysNetWorkaround: 'auto',
+        endpointIndex,
       };
       const sandbox = await WorkerSandbox.open(options);
       opened.push(sandbox);
@@ -80,6 +85,30 @@ describeWithComponents(
       await sandbox.run('counter-3', actor);
       expect(await get(sandbox.address, '/id')).toBe('counter-3');
       await sandbox.close();
+    });
+
+    it('restores on a second worker of the same host, each reached through its own forwarded endpoint', async () => {
+      const first = await open(`wd${suffix}`, 0);
+      const second = await open(`we${suffix}`, 1);
+      expect([first.address, second.address]).toEqual(['169.254.128.2', '169.254.128.6']);
+      expect(first.network.layout.sandboxAddress).toBe(second.network.layout.sandboxAddress);
+
+      await first.run('counter-4', actor);
+      expect(await counter(first.address)).toEqual({ memory: 1, file: 1 });
+      const image = await first.checkpoint(join(tmp.path, 'image-forwarded'));
+      await second.restore('counter-5', actor, image.imageDir);
+      expect(await counter(second.address)).toEqual({ memory: 2, file: 2 });
+      expect(await get(second.address, '/id')).toBe('counter-5');
+
+      // Worker A boots a fresh actor while B still runs the restored one; each endpoint reaches its own.
+      await first.run('counter-6', actor);
+      expect(await counter(first.address)).toEqual({ memory: 1, file: 1 });
+      expect(await get(first.address, '/id')).toBe('counter-6');
+      expect(await counter(second.address)).toEqual({ memory: 3, file: 3 });
+
+      await first.close();
+      await second.close();
+      expect(netns.exists(`wd${suffix}`) || netns.exists(`we${suffix}`)).toBe(false);
     });
   },
 );

@@ -22,6 +22,11 @@ export interface WorkerSandboxOptions {
   /** Directory of this worker's runsc state, bundle, identity file and logs. */
   readonly workDir: string;
   readonly netns: NetnsManager;
+  /**
+   * Give the worker its own namespace with the endpoint of this index (see `endpointAddresses`), so that
+   * several workers share one host; without it the sandbox is reached directly at its inner address.
+   */
+  readonly endpointIndex?: number;
   readonly runsc: string;
   readonly unshare: string;
   readonly nsenter: string;
@@ -60,7 +65,7 @@ export class WorkerSandbox {
 
   /** Creates the worker's network namespace and decides on the /proc/sys/net workaround. */
   static async open(options: WorkerSandboxOptions): Promise<WorkerSandbox> {
-    const network = await options.netns.create(options.worker);
+    const network = await options.netns.create(options.worker, { endpointIndex: options.endpointIndex });
     try {
       const workaround = await resolveProcSysNetWorkaround(
         options.procSysNetWorkaround,
@@ -81,9 +86,12 @@ export class WorkerSandbox {
     }
   }
 
-  /** The address the sandbox always has; reached from the worker's namespace over the veth. */
+  /**
+   * Where clients reach the actor: the worker's endpoint when it has one (forwarded to the sandbox),
+   * otherwise the sandbox's own address, one hop over the veth from ateom's namespace.
+   */
   get address(): string {
-    return this.network.layout.sandboxAddress;
+    return this.network.forward?.endpoint ?? this.network.layout.sandboxAddress;
   }
 
   /** Where the sandboxed process's stdout and stderr go. */
