@@ -165,6 +165,10 @@ describeWithComponents(
         await driver.run('silent', await counterBundle(network, 'silent-1'), join(tmp.path, 'silent.log'));
         const probe = { host: network.layout.sandboxAddress, port: COUNTER_PORT + 1, timeoutMs: 1_500 };
         await expect(waitUntilReady(probe)).rejects.toMatchObject({ code: 'NOT_READY' });
+        // The server itself was up on its real port; kill stops it.
+        expect(await get(network.layout.sandboxAddress, '/readyz')).toBe('ok');
+        await driver.kill('silent', 'SIGKILL');
+        await expect(get(network.layout.sandboxAddress, '/readyz')).rejects.toThrow();
       } finally {
         await driver.delete('silent');
         await netns.remove(workerA);
