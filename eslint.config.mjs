@@ -10,7 +10,12 @@ function boundaries(forTests) {
   const layer = (sourceTag, allowed) => ({ sourceTag, onlyDependOnLibsWithTags: [...allowed, ...testUtil] });
   const scope = (name) => ({
     sourceTag: `scope:${name}`,
-    onlyDependOnLibsWithTags: [`scope:${name}`, 'scope:shared', ...testing],
+    onlyDependOnLibsWithTags: [
+      `scope:${name}`,
+      'scope:shared',
+      ...testing,
+      ...(name === 'tools' ? ['scope:testing'] : []),
+    ],
   });
   return {
     enforceBuildableLibDependency: true,
@@ -22,6 +27,14 @@ function boundaries(forTests) {
       layer('type:util', ['type:util', 'type:contracts']),
       layer('type:contracts', ['type:contracts']),
       layer('type:test-util', ['type:util', 'type:contracts', 'type:data-access']),
+      // Benchmarks start real components with the test harness, like integration tests do.
+      layer('type:bench', [
+        'type:feature',
+        'type:data-access',
+        'type:util',
+        'type:contracts',
+        'type:test-util',
+      ]),
       // Shared libs never reach into an app's scope; an app uses its own scope and shared libs.
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', ...testing] },
       { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing'] },

@@ -11,8 +11,6 @@ import { pipeline } from 'node:stream/promises';
 
 import { decodeToFile, encodeFile, type SnapshotFileEntry } from '@substrate/snapshot';
 import { openObjectStore, type ObjectStore } from '@substrate/storage';
-// The benchmark needs the real S3-protocol server the tests use; it is a tool, not production code.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { startS3Server } from '@substrate/testing';
 
 import { type BenchOptions, type BenchOutcome } from '../types';
