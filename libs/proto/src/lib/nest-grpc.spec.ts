@@ -3,12 +3,12 @@
 // codes and messages, UNIMPLEMENTED for RPCs without a handler, and a unix-socket server like ateom's.
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { freePort } from '@substrate/testing';
 import { GrpcMethod, type MicroserviceOptions, RpcException, Transport } from '@nestjs/microservices';
 import {
   ateapi,
@@ -83,19 +83,6 @@ class AteomGrpcController implements Partial<NestGrpcHandlers<ateom.AteomService
 @Module({ controllers: [AteomGrpcController] })
 class AteomModule {}
 
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 function deadline(ms: number): Date {
   return new Date(Date.now() + ms);
 }
@@ -134,7 +121,7 @@ describe('NestJS serves the generated service definitions', () => {
     let client: ateapi.ControlClient;
 
     beforeAll(async () => {
-      const port = await freeLoopbackPort();
+      const port = await freePort();
       app = await NestFactory.createMicroservice<MicroserviceOptions>(ControlModule, {
         transport: Transport.GRPC,
         options: {
