@@ -17,6 +17,19 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Gives every test of the calling file a fresh temp directory (passed to `use`), removed after the test. */
+export function useTempDir(use: (dir: string) => void): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const made = await tempDir();
+    cleanup = made.cleanup;
+    use(made.dir);
+  });
+  afterEach(async () => {
+    await cleanup?.();
+  });
+}
+
 /** Writes `pieces` at their offsets into a new file of apparent size `size` (the rest stays holes). */
 export async function writeSparse(
   path: string,

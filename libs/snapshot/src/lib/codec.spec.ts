@@ -7,13 +7,13 @@ import { crc32 } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 
 import {
+  useTempDir,
   KiB,
   MiB,
   chunked,
   encodeToBuffer,
   fileSha256,
   listDir,
-  tempDir,
   text,
   writeMixed,
 } from '../../test/helpers';
@@ -29,14 +29,7 @@ import {
 } from '../index';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((path) => (dir = path));
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');

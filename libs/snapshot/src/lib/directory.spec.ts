@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import { KiB, MiB, listDir, tempDir, text, writeSparse } from '../../test/helpers';
+import { useTempDir, KiB, MiB, listDir, text, writeSparse } from '../../test/helpers';
 import {
   MANIFEST_FILE_NAME,
   SnapshotIntegrityError,
@@ -21,14 +21,7 @@ const RUNSC = {
 };
 
 let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((path) => (dir = path));
 
 /** A directory standing in for an object store prefix. */
 function store(root: string): {

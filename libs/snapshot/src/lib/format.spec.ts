@@ -5,18 +5,11 @@ import { crc32 } from 'node:zlib';
 
 import { compress, decompress } from 'zstd-napi';
 
-import { KiB, MiB, chunked, encodeToBuffer, tempDir, text, writeSparse } from '../../test/helpers';
+import { useTempDir, KiB, MiB, chunked, encodeToBuffer, text, writeSparse } from '../../test/helpers';
 import { FILE_ENCODING, decodeToFile, encodeFile, verifyStream, type SnapshotFileEntry } from '../index';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((path) => (dir = path));
 
 function i64(value: number | bigint): Buffer {
   const out = Buffer.alloc(8);

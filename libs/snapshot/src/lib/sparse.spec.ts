@@ -3,18 +3,11 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { GiB, KiB, MiB, encodeToFile, tempDir, text, writeSparse } from '../../test/helpers';
+import { useTempDir, GiB, KiB, MiB, encodeToFile, text, writeSparse } from '../../test/helpers';
 import { dataBytes, decodeToFile } from '../index';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+useTempDir((path) => (dir = path));
 
 async function readAt(path: string, offset: number, length: number): Promise<Buffer> {
   const handle = await open(path, 'r');
