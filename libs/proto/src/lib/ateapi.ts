@@ -9,6 +9,9 @@ export {
   SessionIdentityClient,
   type SessionIdentityServer,
   SessionIdentityService,
+  WorkerRegistryClient,
+  type WorkerRegistryServer,
+  WorkerRegistryService,
   // Shared messages and enums.
   Actor,
   Actor_Status,
@@ -53,6 +56,10 @@ export {
   SuspendActorResponse,
   UpdateActorRequest,
   UpdateActorResponse,
+  // WorkerRegistry (addition) messages.
+  ReportWorkersRequest,
+  ReportWorkersResponse,
+  WorkerRegistration,
   // SessionIdentity requests and responses.
   MintCertRequest,
   MintCertResponse,

@@ -12,7 +12,11 @@ import {
 describe('nestGrpcPackageDefinition', () => {
   it('keys methods by their .proto RPC names and keeps the generated names as originalName', () => {
     const definition = nestGrpcPackageDefinition(ATEAPI_SERVICES);
-    expect(Object.keys(definition).sort()).toEqual(['ateapi.Control', 'ateapi.SessionIdentity']);
+    expect(Object.keys(definition).sort()).toEqual([
+      'ateapi.Control',
+      'ateapi.SessionIdentity',
+      'ateapi.WorkerRegistry',
+    ]);
     const control = definition['ateapi.Control'] ?? {};
     expect(Object.keys(control)).toContain('GetActor');
     expect(control['GetActor']?.path).toBe('/ateapi.Control/GetActor');

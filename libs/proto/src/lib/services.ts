@@ -1,4 +1,4 @@
-import { ControlService, SessionIdentityService } from '../generated/ateapi/ateapi';
+import { ControlService, SessionIdentityService, WorkerRegistryService } from '../generated/ateapi/ateapi';
 import { AteomService } from '../generated/ateom/ateom';
 import { AteomHerderService } from '../generated/atelet/atelet';
 
@@ -6,6 +6,7 @@ import { AteomHerderService } from '../generated/atelet/atelet';
 export const ATEAPI_SERVICES = {
   'ateapi.Control': ControlService,
   'ateapi.SessionIdentity': SessionIdentityService,
+  'ateapi.WorkerRegistry': WorkerRegistryService,
 } as const;
 
 /** The service of package `atelet` keyed by fully qualified name. */

@@ -38,6 +38,9 @@ const FULL_ACTOR: ateapi.Actor = {
   workerSelector: { matchLabels: { tier: 'gold' } },
   workerPoolName: 'pool-a',
   atespace: 'demo',
+  // Our additions (numbers >= 100) stay at their defaults here, so only upstream's fields are encoded.
+  statusChangedUnixMs: 0,
+  ateomPodPort: 0,
 };
 
 describe('ateapi wire format', () => {
@@ -147,6 +150,11 @@ describe('ateapi wire format', () => {
       workerPodUid: 'uid-1',
       nodeName: 'node-1',
       actorAtespace: 'demo',
+      // Additions (>= 100) at their defaults: only upstream's fields are encoded.
+      ateletEndpoint: '',
+      claimedUnixMs: 0,
+      leaseExpiresUnixMs: 0,
+      httpPort: 0,
     });
     expect(fieldLayout(bytes)).toEqual([
       [1, LEN],

@@ -180,6 +180,16 @@ export interface Actor {
   workerPoolName: string;
   /** The atespace that holds the actor. Immutable; part of the actor's identity and storage key. */
   atespace: string;
+  /**
+   * Addition: when the status last changed (Unix milliseconds). The recovery loop uses it to find
+   * actors stuck in RESUMING, SUSPENDING or PAUSING; clients may show it as the age of the status.
+   */
+  statusChangedUnixMs: number;
+  /**
+   * Addition: TCP port of the assigned worker's HTTP endpoint on ateom_pod_ip; 0 means 80, the
+   * upstream convention. Lets local workers share one address.
+   */
+  ateomPodPort: number;
 }
 
 /**
@@ -280,6 +290,20 @@ export interface Worker {
   nodeName: string;
   /** Atespace of the assigned actor; empty when free. */
   actorAtespace: string;
+  /** Addition: gRPC address (host:port) of the atelet that drives this worker. */
+  ateletEndpoint: string;
+  /**
+   * Addition: when the worker was claimed for its current actor (Unix milliseconds); 0 when free.
+   * A claim whose actor never pointed back at the worker is released after a grace period.
+   */
+  claimedUnixMs: number;
+  /**
+   * Addition: when the worker's lease runs out (Unix milliseconds) unless its atelet renews it. An
+   * expired worker is removed and its actor reset to its last committed snapshot.
+   */
+  leaseExpiresUnixMs: number;
+  /** Addition: TCP port of the worker's HTTP endpoint on `ip`; 0 means 80. */
+  httpPort: number;
 }
 
 export interface GetActorRequest {
@@ -429,6 +453,42 @@ export interface DebugClearRequest {
 }
 
 export interface DebugClearResponse {
+}
+
+/** One worker as its atelet sees it. */
+export interface WorkerRegistration {
+  /** Namespace of the worker's pool (the worker pod's namespace in Kubernetes). */
+  workerNamespace: string;
+  /** Name of the WorkerPool the worker belongs to. */
+  workerPool: string;
+  /** Name of the worker (its pod name in Kubernetes); unique within the pool. */
+  workerPod: string;
+  /** Address the router forwards the actor's traffic to. */
+  ip: string;
+  /** UID of the worker (pod UID in Kubernetes); atelet's target_ateom_uid. */
+  workerPodUid: string;
+  /** TCP port of the worker's HTTP endpoint on ip; 0 means 80. */
+  httpPort: number;
+}
+
+export interface ReportWorkersRequest {
+  /** Node the reporting atelet runs on. */
+  nodeName: string;
+  /** gRPC address (host:port) where that atelet serves AteomHerder. */
+  ateletEndpoint: string;
+  /** Every worker of the node. */
+  workers: WorkerRegistration[];
+  /** Requested lease length; 0 means the server default. The server may shorten or lengthen it. */
+  leaseSeconds: number;
+}
+
+export interface ReportWorkersResponse {
+  /** The granted lease length: report again well before it runs out (a third of it is a good period). */
+  leaseSeconds: number;
+  /** Workers added by this report. */
+  added: number;
+  /** Workers of the node removed because the report no longer lists them. */
+  removed: number;
 }
 
 /** app_id, user_id and session_id name the session in the token's subject and claims. */
@@ -1110,6 +1170,8 @@ function createBaseActor(): Actor {
     workerSelector: undefined,
     workerPoolName: "",
     atespace: "",
+    statusChangedUnixMs: 0,
+    ateomPodPort: 0,
   };
 }
 
@@ -1156,6 +1218,12 @@ export const Actor: MessageFns<Actor> = {
     }
     if (message.atespace !== "") {
       writer.uint32(122).string(message.atespace);
+    }
+    if (message.statusChangedUnixMs !== 0) {
+      writer.uint32(800).int64(message.statusChangedUnixMs);
+    }
+    if (message.ateomPodPort !== 0) {
+      writer.uint32(808).int32(message.ateomPodPort);
     }
     return writer;
   },
@@ -1285,6 +1353,22 @@ export const Actor: MessageFns<Actor> = {
             message.atespace = reader.string();
             continue;
           }
+          case 100: {
+            if (tag !== 800) {
+              break;
+            }
+
+            message.statusChangedUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 101: {
+            if (tag !== 808) {
+              break;
+            }
+
+            message.ateomPodPort = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1357,6 +1441,16 @@ export const Actor: MessageFns<Actor> = {
         ? globalThis.String(object.worker_pool_name)
         : "",
       atespace: isSet(object.atespace) ? globalThis.String(object.atespace) : "",
+      statusChangedUnixMs: isSet(object.statusChangedUnixMs)
+        ? globalThis.Number(object.statusChangedUnixMs)
+        : isSet(object.status_changed_unix_ms)
+        ? globalThis.Number(object.status_changed_unix_ms)
+        : 0,
+      ateomPodPort: isSet(object.ateomPodPort)
+        ? globalThis.Number(object.ateomPodPort)
+        : isSet(object.ateom_pod_port)
+        ? globalThis.Number(object.ateom_pod_port)
+        : 0,
     };
   },
 
@@ -1404,6 +1498,12 @@ export const Actor: MessageFns<Actor> = {
     if (message.atespace !== "") {
       obj.atespace = message.atespace;
     }
+    if (message.statusChangedUnixMs !== 0) {
+      obj.statusChangedUnixMs = Math.round(message.statusChangedUnixMs);
+    }
+    if (message.ateomPodPort !== 0) {
+      obj.ateomPodPort = Math.round(message.ateomPodPort);
+    }
     return obj;
   },
 
@@ -1430,6 +1530,8 @@ export const Actor: MessageFns<Actor> = {
       : undefined;
     message.workerPoolName = object.workerPoolName ?? "";
     message.atespace = object.atespace ?? "";
+    message.statusChangedUnixMs = object.statusChangedUnixMs ?? 0;
+    message.ateomPodPort = object.ateomPodPort ?? 0;
     return message;
   },
 };
@@ -1447,6 +1549,10 @@ function createBaseWorker(): Worker {
     workerPodUid: "",
     nodeName: "",
     actorAtespace: "",
+    ateletEndpoint: "",
+    claimedUnixMs: 0,
+    leaseExpiresUnixMs: 0,
+    httpPort: 0,
   };
 }
 
@@ -1484,6 +1590,18 @@ export const Worker: MessageFns<Worker> = {
     }
     if (message.actorAtespace !== "") {
       writer.uint32(90).string(message.actorAtespace);
+    }
+    if (message.ateletEndpoint !== "") {
+      writer.uint32(802).string(message.ateletEndpoint);
+    }
+    if (message.claimedUnixMs !== 0) {
+      writer.uint32(808).int64(message.claimedUnixMs);
+    }
+    if (message.leaseExpiresUnixMs !== 0) {
+      writer.uint32(816).int64(message.leaseExpiresUnixMs);
+    }
+    if (message.httpPort !== 0) {
+      writer.uint32(824).int32(message.httpPort);
     }
     return writer;
   },
@@ -1589,6 +1707,38 @@ export const Worker: MessageFns<Worker> = {
             message.actorAtespace = reader.string();
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.ateletEndpoint = reader.string();
+            continue;
+          }
+          case 101: {
+            if (tag !== 808) {
+              break;
+            }
+
+            message.claimedUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 102: {
+            if (tag !== 816) {
+              break;
+            }
+
+            message.leaseExpiresUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 103: {
+            if (tag !== 824) {
+              break;
+            }
+
+            message.httpPort = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1650,6 +1800,26 @@ export const Worker: MessageFns<Worker> = {
         : isSet(object.actor_atespace)
         ? globalThis.String(object.actor_atespace)
         : "",
+      ateletEndpoint: isSet(object.ateletEndpoint)
+        ? globalThis.String(object.ateletEndpoint)
+        : isSet(object.atelet_endpoint)
+        ? globalThis.String(object.atelet_endpoint)
+        : "",
+      claimedUnixMs: isSet(object.claimedUnixMs)
+        ? globalThis.Number(object.claimedUnixMs)
+        : isSet(object.claimed_unix_ms)
+        ? globalThis.Number(object.claimed_unix_ms)
+        : 0,
+      leaseExpiresUnixMs: isSet(object.leaseExpiresUnixMs)
+        ? globalThis.Number(object.leaseExpiresUnixMs)
+        : isSet(object.lease_expires_unix_ms)
+        ? globalThis.Number(object.lease_expires_unix_ms)
+        : 0,
+      httpPort: isSet(object.httpPort)
+        ? globalThis.Number(object.httpPort)
+        : isSet(object.http_port)
+        ? globalThis.Number(object.http_port)
+        : 0,
     };
   },
 
@@ -1688,6 +1858,18 @@ export const Worker: MessageFns<Worker> = {
     if (message.actorAtespace !== "") {
       obj.actorAtespace = message.actorAtespace;
     }
+    if (message.ateletEndpoint !== "") {
+      obj.ateletEndpoint = message.ateletEndpoint;
+    }
+    if (message.claimedUnixMs !== 0) {
+      obj.claimedUnixMs = Math.round(message.claimedUnixMs);
+    }
+    if (message.leaseExpiresUnixMs !== 0) {
+      obj.leaseExpiresUnixMs = Math.round(message.leaseExpiresUnixMs);
+    }
+    if (message.httpPort !== 0) {
+      obj.httpPort = Math.round(message.httpPort);
+    }
     return obj;
   },
 
@@ -1707,6 +1889,10 @@ export const Worker: MessageFns<Worker> = {
     message.workerPodUid = object.workerPodUid ?? "";
     message.nodeName = object.nodeName ?? "";
     message.actorAtespace = object.actorAtespace ?? "";
+    message.ateletEndpoint = object.ateletEndpoint ?? "";
+    message.claimedUnixMs = object.claimedUnixMs ?? 0;
+    message.leaseExpiresUnixMs = object.leaseExpiresUnixMs ?? 0;
+    message.httpPort = object.httpPort ?? 0;
     return message;
   },
 };
@@ -3727,6 +3913,411 @@ export const DebugClearResponse: MessageFns<DebugClearResponse> = {
   },
 };
 
+function createBaseWorkerRegistration(): WorkerRegistration {
+  return { workerNamespace: "", workerPool: "", workerPod: "", ip: "", workerPodUid: "", httpPort: 0 };
+}
+
+export const WorkerRegistration: MessageFns<WorkerRegistration> = {
+  encode(message: WorkerRegistration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workerNamespace !== "") {
+      writer.uint32(10).string(message.workerNamespace);
+    }
+    if (message.workerPool !== "") {
+      writer.uint32(18).string(message.workerPool);
+    }
+    if (message.workerPod !== "") {
+      writer.uint32(26).string(message.workerPod);
+    }
+    if (message.ip !== "") {
+      writer.uint32(34).string(message.ip);
+    }
+    if (message.workerPodUid !== "") {
+      writer.uint32(42).string(message.workerPodUid);
+    }
+    if (message.httpPort !== 0) {
+      writer.uint32(48).int32(message.httpPort);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkerRegistration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkerRegistration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workerNamespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workerPool = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.workerPod = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.workerPodUid = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.httpPort = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkerRegistration {
+    return {
+      workerNamespace: isSet(object.workerNamespace)
+        ? globalThis.String(object.workerNamespace)
+        : isSet(object.worker_namespace)
+        ? globalThis.String(object.worker_namespace)
+        : "",
+      workerPool: isSet(object.workerPool)
+        ? globalThis.String(object.workerPool)
+        : isSet(object.worker_pool)
+        ? globalThis.String(object.worker_pool)
+        : "",
+      workerPod: isSet(object.workerPod)
+        ? globalThis.String(object.workerPod)
+        : isSet(object.worker_pod)
+        ? globalThis.String(object.worker_pod)
+        : "",
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      workerPodUid: isSet(object.workerPodUid)
+        ? globalThis.String(object.workerPodUid)
+        : isSet(object.worker_pod_uid)
+        ? globalThis.String(object.worker_pod_uid)
+        : "",
+      httpPort: isSet(object.httpPort)
+        ? globalThis.Number(object.httpPort)
+        : isSet(object.http_port)
+        ? globalThis.Number(object.http_port)
+        : 0,
+    };
+  },
+
+  toJSON(message: WorkerRegistration): unknown {
+    const obj: any = {};
+    if (message.workerNamespace !== "") {
+      obj.workerNamespace = message.workerNamespace;
+    }
+    if (message.workerPool !== "") {
+      obj.workerPool = message.workerPool;
+    }
+    if (message.workerPod !== "") {
+      obj.workerPod = message.workerPod;
+    }
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.workerPodUid !== "") {
+      obj.workerPodUid = message.workerPodUid;
+    }
+    if (message.httpPort !== 0) {
+      obj.httpPort = Math.round(message.httpPort);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WorkerRegistration>, I>>(base?: I): WorkerRegistration {
+    return WorkerRegistration.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkerRegistration>, I>>(object: I): WorkerRegistration {
+    const message = createBaseWorkerRegistration();
+    message.workerNamespace = object.workerNamespace ?? "";
+    message.workerPool = object.workerPool ?? "";
+    message.workerPod = object.workerPod ?? "";
+    message.ip = object.ip ?? "";
+    message.workerPodUid = object.workerPodUid ?? "";
+    message.httpPort = object.httpPort ?? 0;
+    return message;
+  },
+};
+
+function createBaseReportWorkersRequest(): ReportWorkersRequest {
+  return { nodeName: "", ateletEndpoint: "", workers: [], leaseSeconds: 0 };
+}
+
+export const ReportWorkersRequest: MessageFns<ReportWorkersRequest> = {
+  encode(message: ReportWorkersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeName !== "") {
+      writer.uint32(10).string(message.nodeName);
+    }
+    if (message.ateletEndpoint !== "") {
+      writer.uint32(18).string(message.ateletEndpoint);
+    }
+    for (const v of message.workers) {
+      WorkerRegistration.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.leaseSeconds !== 0) {
+      writer.uint32(32).int32(message.leaseSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportWorkersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportWorkersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ateletEndpoint = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.workers.push(WorkerRegistration.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.leaseSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportWorkersRequest {
+    return {
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+      ateletEndpoint: isSet(object.ateletEndpoint)
+        ? globalThis.String(object.ateletEndpoint)
+        : isSet(object.atelet_endpoint)
+        ? globalThis.String(object.atelet_endpoint)
+        : "",
+      workers: globalThis.Array.isArray(object?.workers)
+        ? object.workers.map((e: any) => WorkerRegistration.fromJSON(e))
+        : [],
+      leaseSeconds: isSet(object.leaseSeconds)
+        ? globalThis.Number(object.leaseSeconds)
+        : isSet(object.lease_seconds)
+        ? globalThis.Number(object.lease_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReportWorkersRequest): unknown {
+    const obj: any = {};
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.ateletEndpoint !== "") {
+      obj.ateletEndpoint = message.ateletEndpoint;
+    }
+    if (message.workers?.length) {
+      obj.workers = message.workers.map((e) => WorkerRegistration.toJSON(e));
+    }
+    if (message.leaseSeconds !== 0) {
+      obj.leaseSeconds = Math.round(message.leaseSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportWorkersRequest>, I>>(base?: I): ReportWorkersRequest {
+    return ReportWorkersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportWorkersRequest>, I>>(object: I): ReportWorkersRequest {
+    const message = createBaseReportWorkersRequest();
+    message.nodeName = object.nodeName ?? "";
+    message.ateletEndpoint = object.ateletEndpoint ?? "";
+    message.workers = object.workers?.map((e) => WorkerRegistration.fromPartial(e)) || [];
+    message.leaseSeconds = object.leaseSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseReportWorkersResponse(): ReportWorkersResponse {
+  return { leaseSeconds: 0, added: 0, removed: 0 };
+}
+
+export const ReportWorkersResponse: MessageFns<ReportWorkersResponse> = {
+  encode(message: ReportWorkersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leaseSeconds !== 0) {
+      writer.uint32(8).int32(message.leaseSeconds);
+    }
+    if (message.added !== 0) {
+      writer.uint32(16).int32(message.added);
+    }
+    if (message.removed !== 0) {
+      writer.uint32(24).int32(message.removed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportWorkersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportWorkersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.leaseSeconds = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.added = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.removed = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportWorkersResponse {
+    return {
+      leaseSeconds: isSet(object.leaseSeconds)
+        ? globalThis.Number(object.leaseSeconds)
+        : isSet(object.lease_seconds)
+        ? globalThis.Number(object.lease_seconds)
+        : 0,
+      added: isSet(object.added) ? globalThis.Number(object.added) : 0,
+      removed: isSet(object.removed) ? globalThis.Number(object.removed) : 0,
+    };
+  },
+
+  toJSON(message: ReportWorkersResponse): unknown {
+    const obj: any = {};
+    if (message.leaseSeconds !== 0) {
+      obj.leaseSeconds = Math.round(message.leaseSeconds);
+    }
+    if (message.added !== 0) {
+      obj.added = Math.round(message.added);
+    }
+    if (message.removed !== 0) {
+      obj.removed = Math.round(message.removed);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportWorkersResponse>, I>>(base?: I): ReportWorkersResponse {
+    return ReportWorkersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportWorkersResponse>, I>>(object: I): ReportWorkersResponse {
+    const message = createBaseReportWorkersResponse();
+    message.leaseSeconds = object.leaseSeconds ?? 0;
+    message.added = object.added ?? 0;
+    message.removed = object.removed ?? 0;
+    return message;
+  },
+};
+
 function createBaseMintJWTRequest(): MintJWTRequest {
   return { audience: [], appId: "", userId: "", sessionId: "" };
 }
@@ -4592,6 +5183,72 @@ export interface ControlClient extends Client {
 export const ControlClient = makeGenericClientConstructor(ControlService, "ateapi.Control") as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ControlClient;
   service: typeof ControlService;
+  serviceName: string;
+};
+
+/**
+ * Addition: WorkerRegistry is how atelets announce the workers of their node and keep them alive.
+ * Upstream derives workers from Kubernetes pods and never notices a dead ateom inside a live pod; here
+ * every worker holds a lease that its atelet renews, and a worker whose lease runs out is removed and
+ * its actor reset to its last committed snapshot.
+ */
+export type WorkerRegistryService = typeof WorkerRegistryService;
+export const WorkerRegistryService = {
+  /**
+   * Registers or renews every worker of one node. The request is the node's full set: workers of the
+   * node that are missing from it are removed (their actors reset), new ones are added free, and every
+   * listed worker's lease is extended by lease_seconds.
+   */
+  reportWorkers: {
+    path: "/ateapi.WorkerRegistry/ReportWorkers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportWorkersRequest): Buffer => Buffer.from(ReportWorkersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportWorkersRequest => ReportWorkersRequest.decode(value),
+    responseSerialize: (value: ReportWorkersResponse): Buffer =>
+      Buffer.from(ReportWorkersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReportWorkersResponse => ReportWorkersResponse.decode(value),
+  },
+} as const;
+
+export interface WorkerRegistryServer extends UntypedServiceImplementation {
+  /**
+   * Registers or renews every worker of one node. The request is the node's full set: workers of the
+   * node that are missing from it are removed (their actors reset), new ones are added free, and every
+   * listed worker's lease is extended by lease_seconds.
+   */
+  reportWorkers: handleUnaryCall<ReportWorkersRequest, ReportWorkersResponse>;
+}
+
+export interface WorkerRegistryClient extends Client {
+  /**
+   * Registers or renews every worker of one node. The request is the node's full set: workers of the
+   * node that are missing from it are removed (their actors reset), new ones are added free, and every
+   * listed worker's lease is extended by lease_seconds.
+   */
+  reportWorkers(
+    request: ReportWorkersRequest,
+    callback: (error: ServiceError | null, response: ReportWorkersResponse) => void,
+  ): ClientUnaryCall;
+  reportWorkers(
+    request: ReportWorkersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReportWorkersResponse) => void,
+  ): ClientUnaryCall;
+  reportWorkers(
+    request: ReportWorkersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportWorkersResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const WorkerRegistryClient = makeGenericClientConstructor(
+  WorkerRegistryService,
+  "ateapi.WorkerRegistry",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): WorkerRegistryClient;
+  service: typeof WorkerRegistryService;
   serviceName: string;
 };
 
