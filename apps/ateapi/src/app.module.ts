@@ -1,6 +1,54 @@
-import { Module } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { HealthController } from '@substrate/service';
+import type { AteapiConfig } from './config';
+import { ControlPlane, type ControlPlanePorts } from './control-plane';
+import { ControlService } from './control/control.service';
+import { ControlGrpcController, WorkerRegistryGrpcController } from './grpc/control.grpc-controller';
+import { WorkerRegistry } from './workers/worker-registry';
 
-/** ateapi: control plane: ateapi.Control gRPC service, REST gateway, workflow engine and scheduler on Redis. */
-@Module({ controllers: [HealthController] })
-export class AppModule {}
+/** Starts the recovery loop once the app is up, and stops the control plane on shutdown. */
+class ControlPlaneLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(ControlPlane) private readonly plane: ControlPlane) {}
+
+  onApplicationBootstrap(): void {
+    this.plane.recovery.onApplicationBootstrap();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.plane.stop();
+  }
+}
+
+/**
+ * ateapi: the control plane. gRPC (`ateapi.Control`, `ateapi.WorkerRegistry`) and the REST gateway
+ * share one ControlService; the ControlPlane holds the store, scheduler, workflows and recovery loop.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AteapiConfig, ports: ControlPlanePorts): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [HealthController, ControlGrpcController, WorkerRegistryGrpcController],
+      providers: [
+        { provide: ControlPlane, useFactory: () => ControlPlane.start(config, ports) },
+        {
+          provide: ControlService,
+          useFactory: (plane: ControlPlane) => plane.control,
+          inject: [ControlPlane],
+        },
+        {
+          provide: WorkerRegistry,
+          useFactory: (plane: ControlPlane) => plane.registry,
+          inject: [ControlPlane],
+        },
+        ControlPlaneLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { ateapi } from '@substrate/proto';
+import {
+  actorKey,
+  actorPattern,
+  ATESPACE_PREFIX,
+  atespaceKey,
+  keyParts,
+  lockKey,
+  WORKER_PREFIX,
+  workerKey,
+} from './keys';
+import type { RedisConnection } from './redis-connection';
+import { ScriptFailure } from './scripts';
+import { StoreError } from './store-error';
+import { decodePageToken, encodePageToken } from './page-token';
+
+/** A workflow's hold on an actor's lock; writes made with it are refused once the lock is lost. */
+export interface LockHandle {
+  readonly atespace: string;
+  readonly actorId: string;
+  readonly token: string;
+}
+
+/** One page of a paginated actor scan. */
+export interface ActorPage {
+  readonly actors: ateapi.Actor[];
+  readonly nextPageToken: string;
+}
+
+/** A stored atespace and whether a delete is in progress on it. */
+export interface StoredAtespace {
+  readonly atespace: ateapi.Atespace;
+  readonly version: number;
+  readonly deleting: boolean;
+}
+
+/**
+ * The control plane's records in Redis: actors, workers, atespaces and actor locks. Every write is a
+ * compare-and-set on the record's version, made in one Lua script (standalone and cluster alike).
+ * Records are the API protobufs; the version lives beside the data and is copied into it on read.
+ */
+export class ControlStore {
+  constructor(private readonly connection: RedisConnection) {}
+
+  private get redis() {
+    return this.connection.client;
+  }
+
+  // ---- actors ---------------------------------------------------------------------------------
+
+  async getActor(atespace: string, actorId: string): Promise<ateapi.Actor | undefined> {
+    const [version, data] = await this.redis.hmgetBuffer(actorKey(atespace, actorId), 'v', 'd');
+    return version && data ? decodeActor(atespace, actorId, version, data) : undefined;
+  }
+
+  /** Stores a new actor at version 1; `EXISTS` when one with that ref already exists. */
+  async createActor(actor: ateapi.Actor): Promise<ateapi.Actor> {
+    return this.putActor({ ...actor, version: 0 });
+  }
+
+  /**
+   * Writes `actor` if the stored version still equals `actor.version` (0: must not exist), fenced by
+   * `lock` when given (and releasing it when `releaseLock`). Returns the stored actor (new version).
+   */
+  async putActor(actor: ateapi.Actor, lock?: LockHandle, releaseLock = false): Promise<ateapi.Actor> {
+    const stored = { ...actor, version: actor.version + 1 };
+    const result = await this.redis.atePut(
+      actorKey(actor.atespace, actor.actorId),
+      lock ? lockKey(lock.atespace, lock.actorId) : actorKey(actor.atespace, actor.actorId),
+      String(actor.version),
+      Buffer.from(ateapi.Actor.encode(stored).finish()),
+      lock?.token ?? '',
+      releaseLock ? '1' : '0',
+    );
+    checkWrite(result, `actor ${actor.atespace}/${actor.actorId}`);
+    return stored;
+  }
+
+  /** Deletes an actor if its version is still `version`. */
+  async deleteActor(atespace: string, actorId: string, version: number): Promise<void> {
+    checkWrite(
+      await this.redis.ateDel(actorKey(atespace, actorId), String(version)),
+      `actor ${atespace}/${actorId}`,
+    );
+  }
+
+  /**
+   * Takes the actor's workflow lock and reads the actor in one step. `busy` when another workflow
+   * holds it; undefined (and no lock taken) when the actor does not exist.
+   */
+  async lockActor(
+    atespace: string,
+    actorId: string,
+    ttlMs: number,
+  ): Promise<{ lock: LockHandle; actor: ateapi.Actor } | 'busy' | undefined> {
+    const token = randomUUID();
+    const result = await this.redis.ateLockAndGetBuffer(
+      lockKey(atespace, actorId),
+      actorKey(atespace, actorId),
+      token,
+      String(ttlMs),
+    );
+    if (result === ScriptFailure.Missing) return undefined;
+    if (result === ScriptFailure.LockBusy) return 'busy';
+    if (!Array.isArray(result)) throw new StoreError('CORRUPT', `unexpected lock result ${String(result)}`);
+    return {
+      lock: { atespace, actorId, token },
+      actor: decodeActor(atespace, actorId, result[0], result[1]),
+    };
+  }
+
+  /** Releases a lock if it is still ours (a lost lock is not an error: its TTL ended it). */
+  async unlockActor(lock: LockHandle): Promise<void> {
+    await this.redis.ateUnlock(lockKey(lock.atespace, lock.actorId), lock.token);
+  }
+
+  /** Whether some workflow holds the actor's lock. */
+  async isActorLocked(atespace: string, actorId: string): Promise<boolean> {
+    return (await this.redis.exists(lockKey(atespace, actorId))) === 1;
+  }
+
+  /**
+   * One page of actors, of one atespace or all, walking every master with SCAN. The token records the
+   * master and its cursor; a page may be shorter or longer than `pageSize` (SCAN's COUNT is a hint).
+   */
+  async listActors(pageSize: number, pageToken: string, atespace?: string): Promise<ActorPage> {
+    const masters = this.connection.masters();
+    const start = decodePageToken(
+      pageToken,
+      masters.map((m) => m.address),
+    );
+    const actors: ateapi.Actor[] = [];
+    let index = start.master;
+    let cursor = start.cursor;
+    while (index < masters.length) {
+      const master = masters[index];
+      if (!master) break;
+      const [next, keys] = await master.node.scan(
+        cursor,
+        'MATCH',
+        actorPattern(atespace),
+        'COUNT',
+        Math.max(pageSize - actors.length, 10),
+      );
+      const records = await Promise.all(
+        keys.map(async (key) => {
+          const parts = keyParts(key, 'a:');
+          if (parts?.length !== 2) return undefined;
+          const [version, data] = await this.redis.hmgetBuffer(key, 'v', 'd');
+          return version && data ? decodeActor(parts[0] ?? '', parts[1] ?? '', version, data) : undefined;
+        }),
+      );
+      for (const actor of records) if (actor) actors.push(actor);
+      if (next !== '0') {
+        cursor = next;
+      } else {
+        index += 1;
+        cursor = '0';
+      }
+      if (actors.length >= pageSize) break;
+    }
+    const nextPageToken =
+      index >= masters.length ? '' : encodePageToken(masters[index]?.address ?? '', cursor);
+    return { actors, nextPageToken };
+  }
+
+  // ---- workers --------------------------------------------------------------------------------
+
+  async getWorker(namespace: string, pool: string, pod: string): Promise<ateapi.Worker | undefined> {
+    return this.readWorker(workerKey(namespace, pool, pod));
+  }
+
+  /** Compare-and-set of a worker (version 0: create). Returns the stored worker. */
+  async putWorker(worker: ateapi.Worker): Promise<ateapi.Worker> {
+    const stored = { ...worker, version: worker.version + 1 };
+    const key = workerKey(worker.workerNamespace, worker.workerPool, worker.workerPod);
+    const result = await this.redis.atePut(
+      key,
+      key,
+      String(worker.version),
+      Buffer.from(ateapi.Worker.encode(stored).finish()),
+      '',
+      '0',
+    );
+    checkWrite(result, `worker ${worker.workerNamespace}/${worker.workerPool}/${worker.workerPod}`);
+    return stored;
+  }
+
+  /**
+   * Extends a worker's lease. The lease lives beside the versioned record, so renewing it never
+   * conflicts with a claim. `MISSING` when the worker is gone.
+   */
+  async renewWorkerLease(worker: ateapi.Worker, expiresUnixMs: number): Promise<void> {
+    const key = workerKey(worker.workerNamespace, worker.workerPool, worker.workerPod);
+    checkWrite(await this.redis.ateRenew(key, String(expiresUnixMs)), `worker ${key}`);
+  }
+
+  private async readWorker(key: string): Promise<ateapi.Worker | undefined> {
+    const [version, data, lease] = await this.redis.hmgetBuffer(key, 'v', 'd', 'e');
+    if (!version || !data) return undefined;
+    const worker = decodeWorker(version, data);
+    return lease ? { ...worker, leaseExpiresUnixMs: Number(lease.toString()) } : worker;
+  }
+
+  /** Deletes a worker if its version is still `version`. */
+  async deleteWorker(worker: ateapi.Worker): Promise<void> {
+    const key = workerKey(worker.workerNamespace, worker.workerPool, worker.workerPod);
+    checkWrite(await this.redis.ateDel(key, String(worker.version)), `worker ${key}`);
+  }
+
+  /** Every worker record, from every master. */
+  async listWorkers(): Promise<ateapi.Worker[]> {
+    const keys = await this.scanAll(`${WORKER_PREFIX}*`);
+    const workers = await Promise.all(keys.map((key) => this.readWorker(key)));
+    return workers.filter((w): w is ateapi.Worker => w !== undefined);
+  }
+
+  // ---- atespaces ------------------------------------------------------------------------------
+
+  async getAtespace(name: string): Promise<StoredAtespace | undefined> {
+    const [version, data, deleting] = await this.redis.hmgetBuffer(atespaceKey(name), 'v', 'd', 'x');
+    if (!version || !data) return undefined;
+    return {
+      atespace: ateapi.Atespace.decode(data),
+      version: Number(version.toString()),
+      deleting: deleting?.toString() === '1',
+    };
+  }
+
+  /** Creates an atespace; `EXISTS` when it exists. */
+  async createAtespace(name: string): Promise<void> {
+    const result = await this.redis.atePut(
+      atespaceKey(name),
+      atespaceKey(name),
+      '0',
+      Buffer.from(ateapi.Atespace.encode({ name }).finish()),
+      '',
+      '0',
+    );
+    checkWrite(result, `atespace ${name}`);
+  }
+
+  /** Marks or unmarks an atespace as being deleted (CreateActor refuses it while marked). */
+  async markAtespaceDeleting(name: string, deleting: boolean): Promise<void> {
+    if (deleting) await this.redis.hset(atespaceKey(name), 'x', '1');
+    else await this.redis.hdel(atespaceKey(name), 'x');
+  }
+
+  async deleteAtespace(name: string): Promise<void> {
+    await this.redis.del(atespaceKey(name));
+  }
+
+  async listAtespaces(): Promise<ateapi.Atespace[]> {
+    const keys = await this.scanAll(`${ATESPACE_PREFIX}*`);
+    const names = keys.map((key) => keyParts(key, ATESPACE_PREFIX)?.[0]).filter((n): n is string => !!n);
+    const stored = await Promise.all(names.map((name) => this.getAtespace(name)));
+    return stored.filter((s): s is StoredAtespace => s !== undefined).map((s) => s.atespace);
+  }
+
+  /** Whether an atespace holds at least one actor. */
+  async atespaceHasActors(name: string): Promise<boolean> {
+    for (const { node } of this.connection.masters()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', actorPattern(name), 'COUNT', 1000);
+        if (keys.length > 0) return true;
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return false;
+  }
+
+  // ---- administration -------------------------------------------------------------------------
+
+  /** Erases every key on every master (DebugClear). */
+  async flushAll(): Promise<void> {
+    await Promise.all(this.connection.masters().map(({ node }) => node.flushall('ASYNC')));
+  }
+
+  private async scanAll(pattern: string): Promise<string[]> {
+    const all: string[] = [];
+    for (const { node } of this.connection.masters()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        all.push(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return all;
+  }
+}
+
+function checkWrite(result: number, what: string): void {
+  switch (result) {
+    case ScriptFailure.Missing:
+      throw new StoreError('MISSING', `${what} does not exist`);
+    case ScriptFailure.VersionMismatch:
+      throw new StoreError('CONFLICT', `${what} changed concurrently`);
+    case ScriptFailure.LockLost:
+      throw new StoreError('LOCK_LOST', `the lock on ${what} was lost`);
+    case ScriptFailure.Exists:
+      throw new StoreError('EXISTS', `${what} already exists`);
+    default:
+      if (result < 1) throw new StoreError('CORRUPT', `unexpected store result ${result} for ${what}`);
+  }
+}
+
+function decodeActor(atespace: string, actorId: string, version: Buffer, data: Buffer): ateapi.Actor {
+  let actor: ateapi.Actor;
+  try {
+    actor = ateapi.Actor.decode(data);
+  } catch (error) {
+    throw new StoreError('CORRUPT', `stored actor ${atespace}/${actorId} cannot be decoded`, {
+      cause: error,
+    });
+  }
+  if (actor.actorId !== actorId || actor.atespace !== atespace) {
+    throw new StoreError(
+      'CORRUPT',
+      `(impossible) mismatch: key ${atespace}/${actorId} holds actor ${actor.atespace}/${actor.actorId}`,
+    );
+  }
+  return { ...actor, version: Number(version.toString()) };
+}
+
+function decodeWorker(version: Buffer, data: Buffer): ateapi.Worker {
+  try {
+    return { ...ateapi.Worker.decode(data), version: Number(version.toString()) };
+  } catch (error) {
+    throw new StoreError('CORRUPT', 'stored worker cannot be decoded', { cause: error });
+  }
+}
