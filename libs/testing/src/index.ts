@@ -33,3 +33,23 @@ export {
   stopJestStorage,
   type JestStorage,
 } from './lib/jest-storage';
+export {
+  FakeAtelet,
+  FakeAteletControl,
+  FakeAteletControlError,
+  startFakeAtelet,
+} from './lib/fake-atelet/fake-atelet';
+export {
+  FAKE_ATELET_METHODS,
+  FAKE_SNAPSHOT_FILES,
+  fakeWorkerRegistrations,
+  type FakeAteletCall,
+  type FakeAteletFault,
+  type FakeAteletMethod,
+  type FakeAteletOptions,
+  type FakeAteletRegistration,
+  type FakeAteletRegistrationStatus,
+  type FakeAteletStats,
+  type FakeAteletViolation,
+  type FakeWorkerState,
+} from './lib/fake-atelet/types';
