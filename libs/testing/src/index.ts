@@ -53,3 +53,4 @@ export {
   type FakeAteletViolation,
   type FakeWorkerState,
 } from './lib/fake-atelet/types';
+export type { FakeReportWorkersResponse, FakeWorkerRegistration } from './lib/fake-atelet/proto';
