@@ -1,6 +1,26 @@
-import { Module } from '@nestjs/common';
-import { HealthController } from '@substrate/service';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { rm } from 'node:fs/promises';
+import { type AteomConfig } from './config';
+import { WorkloadModule } from './workload/workload.module';
+import { ATEOM_CONFIG } from './workload/workload.service';
 
-/** ateom: per-worker supervisor driving gVisor runsc. */
-@Module({ controllers: [HealthController] })
-export class AppModule {}
+/** Removes the gRPC socket file once the server has stopped. */
+class SocketFile implements OnApplicationShutdown {
+  constructor(@Inject(ATEOM_CONFIG) private readonly config: AteomConfig) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await rm(this.config.socket, { force: true });
+  }
+}
+
+/** ateom: per-worker supervisor driving gVisor runsc, serving `ateom.Ateom` on a unix socket only. */
+@Module({})
+export class AppModule {
+  static forConfig(config: AteomConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [WorkloadModule.forConfig(config)],
+      providers: [{ provide: ATEOM_CONFIG, useValue: config }, SocketFile],
+    };
+  }
+}

@@ -2,13 +2,26 @@ import { Settings } from '@substrate/service';
 import { loadAteomConfig } from './config';
 
 describe('ateom configuration', () => {
-  it('defaults to a loopback listen address', () => {
-    expect(loadAteomConfig(new Settings({})).http).toEqual({ host: '127.0.0.1', port: 8484 });
+  it('keeps the socket, runsc state and actor directories under the node root by default', () => {
+    const config = loadAteomConfig(new Settings({ ATEOM_WORKER: 'w3', ATEOM_ROOT: '/srv/ate' }));
+    expect(config).toMatchObject({
+      worker: 'w3',
+      actorsDir: '/srv/ate/actors',
+      workDir: '/srv/ate/workers/w3',
+      socket: '/srv/ate/workers/w3/ateom.sock',
+      logs: { dir: '/srv/ate/logs', maxBytes: 10 * 1024 * 1024, maxFiles: 3 },
+      readyTimeoutMs: 30_000,
+    });
+    expect(config.endpointIndex).toBeUndefined();
+    expect(loadAteomConfig(new Settings({ ATEOM_ENDPOINT_INDEX: '7' })).endpointIndex).toBe(7);
   });
 
   it('names the setting when it is malformed', () => {
-    expect(() => loadAteomConfig(new Settings({ ATEOM_HTTP_LISTEN: 'nowhere' }))).toThrow(
-      'invalid configuration: ATEOM_HTTP_LISTEN: expected host:port, got "nowhere"',
+    expect(() => loadAteomConfig(new Settings({ ATEOM_WORKER: 'Bad_Name' }))).toThrow(
+      'invalid configuration: ATEOM_WORKER: expected 1-10 characters of [a-z0-9-], got "Bad_Name"',
+    );
+    expect(() => loadAteomConfig(new Settings({ ATEOM_ENDPOINT_INDEX: '9000' }))).toThrow(
+      'ATEOM_ENDPOINT_INDEX: must be between 0 and 8191, got 9000',
     );
   });
 

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
-import { runMain, startService } from '@substrate/service';
-import { AppModule } from './app.module';
+import { Logger } from '@nestjs/common';
+import { runMain } from '@substrate/service';
 import { loadAteomConfig } from './config';
+import { createAteomServer } from './server';
 
 runMain('ateom', async () => {
   const config = loadAteomConfig();
-  return startService({ name: 'ateom', module: AppModule, ...config.http });
+  const app = await createAteomServer(config, new Logger('ateom'));
+  await app.listen();
+  new Logger('ateom').log(`serving ateom.Ateom on unix://${config.socket} (worker ${config.worker})`);
 });

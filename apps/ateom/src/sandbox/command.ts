@@ -11,6 +11,8 @@ export interface CommandOptions {
    * stay open for the sandbox's whole life.
    */
   readonly outputFd?: number;
+  /** A separate descriptor for stderr; `outputFd` receives both streams when this is absent. */
+  readonly errorFd?: number;
 }
 
 /** What a finished command printed (empty when `outputFd` was given). */
@@ -37,7 +39,8 @@ export function runCommand(
   return new Promise((resolve, reject) => {
     const output = options.outputFd;
     const child = spawn(file, args, {
-      stdio: output === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', output, output],
+      stdio:
+        output === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', output, options.errorFd ?? output],
     });
     let stdout = '';
     let stderr = '';

@@ -10,7 +10,10 @@ export type SandboxErrorCode =
   | 'RUNSC_FAILED'
   | 'NOT_READY'
   | 'BUSY'
-  | 'INVALID_STATE';
+  | 'INVALID_STATE'
+  | 'INVALID_REQUEST'
+  | 'RUNTIME_MISMATCH'
+  | 'MISSING_INPUT';
 
 /** Base class of every error the sandbox feature throws. `cause` holds the underlying error. */
 export class SandboxError extends Error {
@@ -144,5 +147,40 @@ export class InvalidStateError extends SandboxError {
     readonly state: string,
   ) {
     super('INVALID_STATE', `worker ${worker}: cannot ${operation} when the sandbox is ${state}`);
+  }
+}
+
+/** A request field that is missing or malformed; `field` names it as in the .proto (`spec.containers[0].name`). */
+export class InvalidRequestError extends SandboxError {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super('INVALID_REQUEST', `invalid ${field}: ${problem}`);
+  }
+}
+
+/** A runtime binary whose content does not have the sha256 it is pinned to. */
+export class RuntimeMismatchError extends SandboxError {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      'RUNTIME_MISMATCH',
+      `refusing runtime binary ${path}: its sha256 is ${actual}, expected ${expected}`,
+    );
+  }
+}
+
+/** Something atelet should have prepared on the node is not there (bundle, snapshot file, runsc binary). */
+export class MissingInputError extends SandboxError {
+  constructor(
+    readonly what: string,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super('MISSING_INPUT', `${what} not found at ${path}`, options);
   }
 }

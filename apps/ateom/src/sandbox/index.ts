@@ -23,10 +23,13 @@ export {
   InvalidAddressError,
   InvalidNameError,
   InvalidSpecError,
+  InvalidRequestError,
   InvalidStateError,
+  MissingInputError,
   NetworkSetupError,
   NotReadyError,
   RunscError,
+  RuntimeMismatchError,
   SandboxError,
   WorkerBusyError,
   type SandboxErrorCode,
@@ -44,10 +47,12 @@ export {
   type RunscDriverOptions,
   type RunscState,
   type RunscTimeouts,
+  type SandboxOutput,
 } from './runsc';
 export {
   WorkerSandbox,
   type ActorProcess,
   type SandboxStarted,
+  type StartOptions,
   type WorkerSandboxOptions,
 } from './worker-sandbox';

@@ -19,6 +19,20 @@ export interface CheckpointImage {
   readonly durationMs: number;
 }
 
+/**
+ * Where a detached sandbox's stdout and stderr go: descriptors the sandboxed process inherits from runsc
+ * (pipes of the actor log, see `ActorLog`). runsc's own messages for `run` and `restore` arrive on the
+ * same descriptors.
+ */
+export interface SandboxOutput {
+  readonly stdoutFd: number;
+  readonly stderrFd: number;
+  /** The last output received, quoted when runsc fails. */
+  tail(): string;
+  /** Where the output ends up, for error messages. */
+  readonly description: string;
+}
+
 export interface RunscTimeouts {
   readonly runMs: number;
   readonly checkpointMs: number;
@@ -125,15 +139,18 @@ export class RunscDriver {
     ];
   }
 
-  /** `runsc run --bundle B --detach ID`: creates and starts the sandbox, returns once it runs. */
-  async run(id: string, bundleDir: string, logFile: string): Promise<void> {
+  /**
+   * `runsc run --bundle B --detach ID`: creates and starts the sandbox, returns once it runs. `output` is
+   * a log file (appended to) or the descriptors of an actor log.
+   */
+  async run(id: string, bundleDir: string, output: string | SandboxOutput): Promise<void> {
     validateContainerId(id);
     await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
     await this.detached(
       'run',
       id,
       ['run', `--bundle=${bundleDir}`, '--detach', id],
-      logFile,
+      output,
       this.timeouts.runMs,
     );
   }
@@ -161,17 +178,28 @@ export class RunscDriver {
   }
 
   /** `runsc restore --image-path DIR --bundle B --detach ID`: a new sandbox from a checkpoint image. */
-  async restore(id: string, bundleDir: string, imageDir: string, logFile: string): Promise<void> {
+  async restore(
+    id: string,
+    bundleDir: string,
+    imageDir: string,
+    output: string | SandboxOutput,
+  ): Promise<void> {
     validateContainerId(id);
     await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
     const args = ['restore', `--image-path=${imageDir}`, `--bundle=${bundleDir}`, '--detach', id];
-    await this.detached('restore', id, args, logFile, this.timeouts.restoreMs);
+    await this.detached('restore', id, args, output, this.timeouts.restoreMs);
   }
 
   /** `runsc kill ID SIGNAL`. */
   async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     validateContainerId(id);
     await this.control('kill', id, ['kill', id, signal.replace(/^SIG/, '')], this.timeouts.controlMs);
+  }
+
+  /** `runsc pause ID`: freezes every task of the sandbox (used to quiesce it before reading its files). */
+  async pause(id: string): Promise<void> {
+    validateContainerId(id);
+    await this.control('pause', id, ['pause', id], this.timeouts.controlMs);
   }
 
   /** `runsc delete --force ID`; a container that does not exist is not an error. */
@@ -226,11 +254,14 @@ export class RunscDriver {
     operation: string,
     id: string,
     args: readonly string[],
-    logFile: string,
+    output: string | SandboxOutput,
     timeoutMs: number,
   ): Promise<void> {
-    const log = await open(logFile, 'a+', 0o640);
-    const options: CommandOptions = { timeoutMs, outputFd: log.fd };
+    const log = typeof output === 'string' ? await open(output, 'a+', 0o640) : undefined;
+    const options: CommandOptions =
+      typeof output === 'string'
+        ? { timeoutMs, outputFd: log?.fd }
+        : { timeoutMs, outputFd: output.stdoutFd, errorFd: output.stderrFd };
     const runscArgs = [...this.globalFlags(), ...args];
     try {
       if (this.options.procSysNetWorkaround) {
@@ -244,12 +275,18 @@ export class RunscDriver {
         await runCommand(this.options.runsc, runscArgs, options);
       }
     } catch (error) {
-      const output = await tail(log, 2_048).catch(() => '');
+      const last =
+        log !== undefined
+          ? await tail(log, 2_048).catch(() => '')
+          : typeof output === 'string'
+            ? ''
+            : output.tail();
+      const where = typeof output === 'string' ? output : output.description;
       const message = error instanceof Error ? error.message : String(error);
-      const detail = `${message}; last output in ${logFile}: ${output.trim()}`;
+      const detail = `${message}; last output in ${where}: ${last.trim()}`;
       throw new RunscError(operation, id, detail, { cause: error });
     } finally {
-      await log.close();
+      await log?.close();
     }
   }
 }

@@ -3,7 +3,13 @@ import { writeActorIdentity, writeBundle, type DurableMount } from './bundle';
 import { InvalidStateError, WorkerBusyError } from './errors';
 import { type NetnsManager, type SandboxNetwork } from './netns';
 import { waitUntilReady, type Readiness } from './readyz';
-import { RunscDriver, resolveProcSysNetWorkaround, type CheckpointImage, type RunscTimeouts } from './runsc';
+import {
+  RunscDriver,
+  resolveProcSysNetWorkaround,
+  type CheckpointImage,
+  type RunscTimeouts,
+  type SandboxOutput,
+} from './runsc';
 
 /** The actor's process as the worker runs it. */
 export interface ActorProcess {
@@ -34,6 +40,14 @@ export interface WorkerSandboxOptions {
   readonly timeouts?: Partial<RunscTimeouts>;
 }
 
+/** Per-operation choices of a run or restore. */
+export interface StartOptions {
+  /** The runsc binary for this sandbox (kept for its checkpoint and deletion); the worker's default otherwise. */
+  readonly runsc?: string;
+  /** Where the sandbox's stdout and stderr go; the worker's `actor.log` otherwise. */
+  readonly output?: SandboxOutput;
+}
+
 /** What a run or restore reports. */
 export interface SandboxStarted {
   /** Time from the start of the operation until runsc returned. */
@@ -56,15 +70,30 @@ type Phase = 'idle' | 'running' | 'closed';
 export class WorkerSandbox {
   private phase: Phase = 'idle';
   private inFlight: string | undefined;
+  /** A background deletion of the last sandbox: resolves to undefined, or to its error. */
+  private cleanup: Promise<unknown> | undefined;
+
+  /** The driver of the current (or last) sandbox: the binary that ran it also checkpoints and deletes it. */
+  private driver: RunscDriver;
 
   private constructor(
     private readonly options: WorkerSandboxOptions,
     readonly network: SandboxNetwork,
-    private readonly driver: RunscDriver,
-  ) {}
+    private readonly procSysNetWorkaround: boolean,
+  ) {
+    this.driver = this.driverFor(options.runsc);
+  }
 
   /** Creates the worker's network namespace and decides on the /proc/sys/net workaround. */
   static async open(options: WorkerSandboxOptions): Promise<WorkerSandbox> {
+    // A sandbox left behind by a previous process of this worker (killed mid-operation) still runs
+    // detached from it; delete it before taking the worker's network over.
+    await new RunscDriver({
+      runsc: options.runsc,
+      stateDir: join(options.workDir, 'runsc-state'),
+      procSysNetWorkaround: false,
+      timeouts: options.timeouts,
+    }).delete(CONTAINER_ID);
     const network = await options.netns.create(options.worker, { endpointIndex: options.endpointIndex });
     try {
       const workaround = await resolveProcSysNetWorkaround(
@@ -72,14 +101,7 @@ export class WorkerSandbox {
         options.nsenter,
         network.namespacePath,
       );
-      const driver = new RunscDriver({
-        runsc: options.runsc,
-        stateDir: join(options.workDir, 'runsc-state'),
-        procSysNetWorkaround: workaround,
-        unshare: options.unshare,
-        timeouts: options.timeouts,
-      });
-      return new WorkerSandbox(options, network, driver);
+      return new WorkerSandbox(options, network, workaround);
     } catch (error) {
       await options.netns.remove(options.worker).catch(() => undefined);
       throw error;
@@ -99,29 +121,60 @@ export class WorkerSandbox {
     return join(this.options.workDir, 'actor.log');
   }
 
+  /** True while a sandbox runs on this worker. */
+  get running(): boolean {
+    return this.phase === 'running';
+  }
+
   /** Cold boot of `process` as actor `actorId`, then its readiness probe. */
-  run(actorId: string, process: ActorProcess): Promise<SandboxStarted> {
+  run(actorId: string, process: ActorProcess, options: StartOptions = {}): Promise<SandboxStarted> {
     return this.exclusive('run', ['idle'], async () => {
-      const bundle = await this.prepare(actorId, process);
-      return this.started(process, () => this.driver.run(CONTAINER_ID, bundle, this.logFile));
+      const bundle = await this.prepare(actorId, process, options);
+      const output = options.output ?? this.logFile;
+      return this.started(process, () => this.driver.run(CONTAINER_ID, bundle, output));
     });
   }
 
   /** Restores `imageDir` as actor `actorId` (identity and network set again), then probes readiness. */
-  restore(actorId: string, process: ActorProcess, imageDir: string): Promise<SandboxStarted> {
+  restore(
+    actorId: string,
+    process: ActorProcess,
+    imageDir: string,
+    options: StartOptions = {},
+  ): Promise<SandboxStarted> {
     return this.exclusive('restore', ['idle'], async () => {
-      const bundle = await this.prepare(actorId, process);
-      return this.started(process, () => this.driver.restore(CONTAINER_ID, bundle, imageDir, this.logFile));
+      const bundle = await this.prepare(actorId, process, options);
+      const output = options.output ?? this.logFile;
+      return this.started(process, () => this.driver.restore(CONTAINER_ID, bundle, imageDir, output));
     });
   }
 
-  /** Checkpoints the running actor into `imageDir`, then deletes the sandbox: the worker is free again. */
+  /**
+   * Checkpoints the running actor into `imageDir`; the worker is free again. The stopped sandbox is deleted
+   * in the background (see {@link release}).
+   */
   checkpoint(imageDir: string): Promise<CheckpointImage> {
     return this.exclusive('checkpoint', ['running'], async () => {
       const image = await this.driver.checkpoint(CONTAINER_ID, imageDir);
-      await this.driver.delete(CONTAINER_ID);
-      this.phase = 'idle';
+      this.release();
       return image;
+    });
+  }
+
+  /**
+   * Stops the running sandbox without a checkpoint: its tasks are frozen (`runsc pause`) before this
+   * returns, so nothing writes to its files any more, and it is deleted in the background.
+   */
+  stop(): Promise<void> {
+    return this.exclusive('stop', ['running', 'idle'], async () => {
+      if (this.phase !== 'running') return;
+      try {
+        await this.driver.pause(CONTAINER_ID);
+      } catch {
+        // Not pausable (already gone, or broken): delete it now instead.
+        await this.driver.delete(CONTAINER_ID);
+      }
+      this.release();
     });
   }
 
@@ -131,6 +184,7 @@ export class WorkerSandbox {
     if (this.phase === 'closed') return;
     this.inFlight = 'close';
     try {
+      await this.settleCleanup();
       await this.driver.delete(CONTAINER_ID);
       await this.options.netns.remove(this.options.worker);
       this.phase = 'closed';
@@ -139,7 +193,41 @@ export class WorkerSandbox {
     }
   }
 
-  private async prepare(actorId: string, process: ActorProcess): Promise<string> {
+  /**
+   * Frees the worker once its sandbox has stopped (checkpointed or paused) and deletes the sandbox in the
+   * background. `runsc delete` waits until the sandbox process is reaped; runsc runs it detached, so it is
+   * reaped by PID 1 of ateom's PID namespace, which may take a second (measured: 1.1-1.5 s here). The
+   * next operation, or close, waits for the deletion first.
+   */
+  private release(): void {
+    const driver = this.driver;
+    this.phase = 'idle';
+    this.cleanup = driver.delete(CONTAINER_ID).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('delete failed'),
+    );
+  }
+
+  /** Waits for a background deletion; if it failed, deletes again (and fails if that fails too). */
+  private async settleCleanup(): Promise<void> {
+    const pending = this.cleanup;
+    if (pending === undefined) return;
+    this.cleanup = undefined;
+    if ((await pending) !== undefined) await this.driver.delete(CONTAINER_ID);
+  }
+
+  private driverFor(runsc: string): RunscDriver {
+    return new RunscDriver({
+      runsc,
+      stateDir: join(this.options.workDir, 'runsc-state'),
+      procSysNetWorkaround: this.procSysNetWorkaround,
+      unshare: this.options.unshare,
+      timeouts: this.options.timeouts,
+    });
+  }
+
+  private async prepare(actorId: string, process: ActorProcess, options: StartOptions): Promise<string> {
+    this.driver = this.driverFor(options.runsc ?? this.options.runsc);
     const actorIdFile = await writeActorIdentity(join(this.options.workDir, 'ate'), actorId);
     const bundle = join(this.options.workDir, 'bundle');
     await writeBundle(bundle, {
@@ -182,6 +270,7 @@ export class WorkerSandbox {
       throw new InvalidStateError(this.options.worker, operation, this.phase);
     this.inFlight = operation;
     try {
+      await this.settleCleanup();
       return await body();
     } finally {
       this.inFlight = undefined;

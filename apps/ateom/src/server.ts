@@ -1,0 +1,33 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type INestMicroservice, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { ATEOM_SERVICES, nestGrpcPackageDefinition } from '@substrate/proto';
+import { AppModule } from './app.module';
+import { type AteomConfig } from './config';
+
+/**
+ * Creates ateom's Nest microservice: `ateom.Ateom` over gRPC on the unix socket `config.socket` (a stale
+ * socket file from a killed process is removed first; the file is removed again on shutdown). Opening
+ * the module creates the worker's network and deletes any sandbox a previous process left behind.
+ * Call `listen()` to serve; `close()` (or SIGTERM/SIGINT) drains, deletes the sandbox and the network.
+ */
+export async function createAteomServer(
+  config: AteomConfig,
+  logger?: LoggerService | false,
+): Promise<INestMicroservice> {
+  await mkdir(dirname(config.socket), { recursive: true, mode: 0o700 });
+  await rm(config.socket, { force: true });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forConfig(config), {
+    transport: Transport.GRPC,
+    options: {
+      url: `unix://${config.socket}`,
+      package: 'ateom',
+      packageDefinition: nestGrpcPackageDefinition(ATEOM_SERVICES),
+    },
+    ...(logger !== undefined && { logger }),
+  });
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,209 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { buildImage, parseCounterReply, type BuiltImage, type CounterReply } from '@substrate/images';
+import { ateom } from '@substrate/proto';
+import { Settings } from '@substrate/service';
+import { requireTool } from '@substrate/testing';
+import { loadAteomConfig, type AteomConfig } from '../src/config';
+import { actorPaths, type ActorPaths, type ActorRef } from '../src/workload/workload-request';
+
+/** The tools an ateom integration test needs. */
+export const ATEOM_COMPONENTS = [
+  'runsc',
+  'ip',
+  'nft',
+  'sysctl',
+  'unshare',
+  'nsenter',
+  'tar',
+  'umoci',
+  'mkfifo',
+];
+
+/** Environment for an ateom process (or `loadAteomConfig`) of one worker under `root`. */
+export function ateomEnv(
+  root: string,
+  worker: string,
+  endpointIndex: number,
+  extra: Record<string, string> = {},
+) {
+  return {
+    ATEOM_ROOT: root,
+    ATEOM_WORKER: worker,
+    ATEOM_ENDPOINT_INDEX: String(endpointIndex),
+    ATEOM_RUNSC_PATH: requireTool('runsc'),
+    ATEOM_IP: requireTool('ip'),
+    ATEOM_NFT: requireTool('nft'),
+    ATEOM_SYSCTL: requireTool('sysctl'),
+    ATEOM_UNSHARE: requireTool('unshare'),
+    ATEOM_NSENTER: requireTool('nsenter'),
+    ATEOM_TAR: requireTool('tar'),
+    ...extra,
+  };
+}
+
+export function ateomConfig(
+  root: string,
+  worker: string,
+  endpointIndex: number,
+  extra: Record<string, string> = {},
+): AteomConfig {
+  return loadAteomConfig(new Settings(ateomEnv(root, worker, endpointIndex, extra)));
+}
+
+/** A content-addressed runsc (`<dir>/runsc-<sha256>`, a symlink to the installed one), as atelet caches it. */
+export function contentAddressedRunsc(dir: string): string {
+  const runsc = requireTool('runsc');
+  const sha = createHash('sha256').update(readFileSync(runsc)).digest('hex');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `runsc-${sha}`);
+  rmSync(path, { force: true });
+  symlinkSync(runsc, path);
+  return path;
+}
+
+/** The counter image, unpacked once with umoci (as atelet will unpack images) into `<dir>/bundle`. */
+export async function unpackedCounter(
+  dir: string,
+): Promise<{ image: BuiltImage; rootfs: string; config: string }> {
+  const image = await buildImage('counter');
+  const bundle = join(dir, 'bundle');
+  execFileSync(requireTool('umoci'), ['unpack', '--image', `${image.layoutDir}:${image.tag}`, bundle]);
+  return { image, rootfs: join(bundle, 'rootfs'), config: readFileSync(join(bundle, 'config.json'), 'utf8') };
+}
+
+/**
+ * What atelet does before Run/Restore: the actor's bundle directory with `config.json` (umoci's, its
+ * root pointing at the shared unpacked rootfs, as atelet's digest-keyed rootfs cache will).
+ */
+export function prepareBundle(
+  paths: ActorPaths,
+  container: string,
+  unpacked: { rootfs: string; config: string },
+): void {
+  const dir = paths.bundle(container);
+  mkdirSync(dir, { recursive: true });
+  const config = JSON.parse(unpacked.config) as { root: { path: string } };
+  config.root.path = unpacked.rootfs;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+}
+
+/** atelet's side of a checkpoint: move the reported files out of `checkpoint-state/` into a snapshot dir. */
+export function keepSnapshot(paths: ActorPaths, files: readonly string[], into: string): string {
+  mkdirSync(into, { recursive: true });
+  for (const file of files) renameSync(join(paths.checkpointDir, file), join(into, file));
+  return into;
+}
+
+/** atelet's side of a restore: an empty `restore-state/` with a copy of the snapshot's files. */
+export function stageSnapshot(paths: ActorPaths, snapshot: string): void {
+  rmSync(paths.restoreDir, { recursive: true, force: true });
+  mkdirSync(paths.restoreDir, { recursive: true });
+  for (const file of readdirSync(snapshot)) copyFileSync(join(snapshot, file), join(paths.restoreDir, file));
+}
+
+export function pathsOf(config: AteomConfig, actor: ActorRef): ActorPaths {
+  return actorPaths(config.actorsDir, actor);
+}
+
+/** A typed client of one ateom's socket with promise-returning calls (deadline 120 s). */
+export class AteomTestClient {
+  readonly raw: ateom.AteomClient;
+
+  constructor(socket: string) {
+    this.raw = new ateom.AteomClient(`unix://${socket}`, credentials.createInsecure());
+  }
+
+  run(request: Partial<ateom.RunWorkloadRequest>): Promise<ateom.RunWorkloadResponse> {
+    return this.call(
+      (r, m, o, cb) => this.raw.runWorkload(r, m, o, cb),
+      ateom.RunWorkloadRequest.fromPartial(request),
+    );
+  }
+
+  checkpoint(request: Partial<ateom.CheckpointWorkloadRequest>): Promise<ateom.CheckpointWorkloadResponse> {
+    return this.call(
+      (r, m, o, cb) => this.raw.checkpointWorkload(r, m, o, cb),
+      ateom.CheckpointWorkloadRequest.fromPartial(request),
+    );
+  }
+
+  restore(request: Partial<ateom.RestoreWorkloadRequest>): Promise<ateom.RestoreWorkloadResponse> {
+    return this.call(
+      (r, m, o, cb) => this.raw.restoreWorkload(r, m, o, cb),
+      ateom.RestoreWorkloadRequest.fromPartial(request),
+    );
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+
+  private call<Req, Res>(
+    method: (
+      request: Req,
+      metadata: Metadata,
+      options: { deadline: Date },
+      callback: (error: ServiceError | null, response: Res) => void,
+    ) => unknown,
+    request: Req,
+  ): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      method(request, new Metadata(), { deadline: new Date(Date.now() + 120_000) }, (error, response) =>
+        error ? reject(error) : resolve(response),
+      );
+    });
+  }
+}
+
+/**
+ * One GET to the actor; the body as text. The client closes the connection once the answer is read, so
+ * no sandbox endpoint stays connected (this runsc refuses to checkpoint one).
+ */
+export function httpGet(host: string, port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host, port, path, agent: false, timeout: 10_000, headers: { connection: 'keep-alive' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('error', reject);
+        res.once('end', () => {
+          req.destroy();
+          if (res.statusCode === 200) resolve(Buffer.concat(chunks).toString('utf8'));
+          else reject(new Error(`GET ${path}: HTTP ${String(res.statusCode)}`));
+        });
+      },
+    );
+    req.once('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 10 s`)));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+export async function callCounter(host: string, port: number): Promise<CounterReply> {
+  return parseCounterReply(await httpGet(host, port, '/'));
+}
+
+/** The gRPC failure of a call that must fail. */
+export async function grpcFailure(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
