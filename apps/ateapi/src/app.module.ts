@@ -10,6 +10,7 @@ import type { AteapiConfig } from './config';
 import { ControlPlane, type ControlPlanePorts } from './control-plane';
 import { ControlService } from './control/control.service';
 import { ControlGrpcController, WorkerRegistryGrpcController } from './grpc/control.grpc-controller';
+import { ControlRestController } from './rest/control.rest-controller';
 import { WorkerRegistry } from './workers/worker-registry';
 
 /** Starts the recovery loop once the app is up, and stops the control plane on shutdown. */
@@ -34,7 +35,12 @@ export class AppModule {
   static forRoot(config: AteapiConfig, ports: ControlPlanePorts): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, ControlGrpcController, WorkerRegistryGrpcController],
+      controllers: [
+        HealthController,
+        ControlGrpcController,
+        WorkerRegistryGrpcController,
+        ControlRestController,
+      ],
       providers: [
         { provide: ControlPlane, useFactory: () => ControlPlane.start(config, ports) },
         {
