@@ -159,7 +159,14 @@ describe('fake atelet process', () => {
     expect(error.code).toBe(status.FAILED_PRECONDITION);
     expect(error.details).toBe('ateom w-0 already holds actor demo/alpha, cannot load other/alpha');
     expect(await fake.violations()).toEqual([
-      { seq: 3, method: 'restore', workerUid: 'w-0', held: 'demo/alpha', requested: 'other/alpha' },
+      {
+        seq: 3,
+        method: 'restore',
+        workerUid: 'w-0',
+        held: 'demo/alpha',
+        requested: 'other/alpha',
+        concurrent: false,
+      },
     ]);
     expect((await fake.workers())[0]?.actor).toBe('demo/alpha');
   });

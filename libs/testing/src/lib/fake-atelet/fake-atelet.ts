@@ -145,12 +145,9 @@ export class FakeAtelet extends FakeAteletControl {
   /** @internal */
   static async start(options: FakeAteletOptions): Promise<FakeAtelet> {
     const config: FakeAteletServerConfig = { ...options, host: HOST };
-    const child = ManagedProcess.start(
+    const child = spawnServer(
       `fake-atelet${options.port === undefined ? '' : `:${options.port}`}`,
-      process.execPath,
-      [...serverCommand(), JSON.stringify(config)],
-      // tsx maps the `@substrate/*` imports through the tsconfig.json of the working directory.
-      join(__dirname, '../../..'),
+      JSON.stringify(config),
     );
     let ready: FakeAteletReady | undefined;
     try {
@@ -217,11 +214,32 @@ export function startFakeAtelet(options: FakeAteletOptions = {}): Promise<FakeAt
   return FakeAtelet.start(options);
 }
 
-/** The node arguments that run the server script: compiled JavaScript when present, else the TypeScript via tsx. */
-function serverCommand(): string[] {
+/** The directory of libs/testing, whose tsconfig.json compiles the server script under tsx. */
+const PROJECT_DIR = join(__dirname, '../../..');
+
+/**
+ * Starts the server script with node: the compiled JavaScript when present, else the TypeScript through
+ * tsx. tsx takes its tsconfig from `TSX_TSCONFIG_PATH`, which a parent started by tsx may have set to a
+ * relative path that means nothing in the child's directory; the child gets this project's tsconfig
+ * instead. The variable is set only for the synchronous spawn, which copies the environment.
+ */
+function spawnServer(name: string, config: string): ManagedProcess {
   const compiled = join(__dirname, 'fake-atelet.main.js');
-  if (existsSync(compiled)) return [compiled];
-  return ['--import', 'tsx', join(__dirname, 'fake-atelet.main.ts')];
+  if (existsSync(compiled))
+    return ManagedProcess.start(name, process.execPath, [compiled, config], PROJECT_DIR);
+  const previous = process.env['TSX_TSCONFIG_PATH'];
+  process.env['TSX_TSCONFIG_PATH'] = join(PROJECT_DIR, 'tsconfig.json');
+  try {
+    return ManagedProcess.start(
+      name,
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'fake-atelet.main.ts'), config],
+      PROJECT_DIR,
+    );
+  } finally {
+    if (previous === undefined) delete process.env['TSX_TSCONFIG_PATH'];
+    else process.env['TSX_TSCONFIG_PATH'] = previous;
+  }
 }
 
 function parseReady(log: string): FakeAteletReady | undefined {

@@ -63,7 +63,27 @@ describe('FakeHerder', () => {
     await h.handle('run', runRequest('w-0', 'beta'));
     expect(h.workerStates()[0]?.actor).toBe('demo/beta');
     expect(h.violations()).toEqual([
-      { seq: 2, method: 'run', workerUid: 'w-0', held: 'demo/alpha', requested: 'demo/beta' },
+      {
+        seq: 2,
+        method: 'run',
+        workerUid: 'w-0',
+        held: 'demo/alpha',
+        requested: 'demo/beta',
+        concurrent: false,
+      },
+    ]);
+  });
+
+  it('marks a violation as concurrent when the held actor still has a call in progress on the worker', async () => {
+    const h = new FakeHerder({ latencyMs: [0, 0], rejectBusyWorker: false });
+    h.addFault({ method: 'restore', delayMs: 50 });
+    const slow = h.handle('restore', localSnapshot('w-0', 'alpha'));
+    await h.handle('run', runRequest('w-0', 'beta'));
+    await slow;
+    await h.handle('run', runRequest('w-0', 'gamma'));
+    expect(h.violations().map((v) => [v.requested, v.held, v.concurrent])).toEqual([
+      ['demo/beta', 'demo/alpha', true],
+      ['demo/gamma', 'demo/beta', false],
     ]);
   });
 

@@ -67,6 +67,8 @@ const sleep = (ms: number): Promise<void> =>
  */
 export class FakeHerder {
   private readonly workers = new Map<string, MutableWorker>();
+  /** Per worker: calls in progress per actor (between their checks and their answer). */
+  private readonly inFlight = new Map<string, Map<string, number>>();
   private readonly knownWorkers = new Set<string>();
   private faults: ActiveFault[] = [];
   private log: MutableCall[] = [];
@@ -129,6 +131,16 @@ export class FakeHerder {
       throw new FakeAteletStatus(status.NOT_FOUND, `ateom ${uid} not found`);
     }
     const worker = this.worker(uid);
+    return this.operate(method, call, worker, delayMs);
+  }
+
+  private async operate(
+    method: FakeAteletMethod,
+    call: FakeAteletCall,
+    worker: MutableWorker,
+    delayMs: number,
+  ): Promise<{ snapshotFiles?: string[] }> {
+    const uid = call.workerUid;
     if (method === 'checkpoint') {
       if (worker.actor !== call.actor) {
         if (worker.actor !== undefined) this.violation(call, worker.actor);
@@ -139,7 +151,7 @@ export class FakeHerder {
             : `ateom ${uid} holds actor ${worker.actor}, not ${call.actor}`,
         );
       }
-      await sleep(delayMs);
+      await this.busy(call, delayMs);
       // Checkpointing tears the sandbox down: the worker is empty afterwards (unless the control plane
       // already put another actor on it, which the check above reports as a violation).
       if (worker.actor === call.actor) {
@@ -160,9 +172,27 @@ export class FakeHerder {
     }
     worker.actor = call.actor;
     worker.template = call.template;
-    await sleep(delayMs);
+    await this.busy(call, delayMs);
     worker.loads += 1;
     return {};
+  }
+
+  /** Waits `delayMs` while the call counts as in flight on its worker. */
+  private async busy(call: FakeAteletCall, delayMs: number): Promise<void> {
+    let actors = this.inFlight.get(call.workerUid);
+    if (actors === undefined) {
+      actors = new Map();
+      this.inFlight.set(call.workerUid, actors);
+    }
+    actors.set(call.actor, (actors.get(call.actor) ?? 0) + 1);
+    try {
+      await sleep(delayMs);
+    } finally {
+      const left = (actors.get(call.actor) ?? 1) - 1;
+      if (left > 0) actors.set(call.actor, left);
+      else actors.delete(call.actor);
+      if (actors.size === 0) this.inFlight.delete(call.workerUid);
+    }
   }
 
   /** Adds a fault; see {@link FakeAteletFault}. */
@@ -199,6 +229,7 @@ export class FakeHerder {
   /** Back to the initial state: no calls (numbering restarts at 1), faults, violations, loaded actors or latency overrides. */
   reset(): void {
     this.workers.clear();
+    this.inFlight.clear();
     this.faults = [];
     this.log = [];
     this.violationLog = [];
@@ -208,7 +239,7 @@ export class FakeHerder {
   }
 
   calls(): FakeAteletCall[] {
-    return this.log.map((call) => ({ ...call }));
+    return this.log.slice(-this.callLogLimit).map((call) => ({ ...call }));
   }
 
   violations(): FakeAteletViolation[] {
@@ -248,7 +279,8 @@ export class FakeHerder {
     };
     if (this.callLogLimit > 0) {
       this.log.push(call);
-      if (this.log.length > this.callLogLimit) this.log.splice(0, this.log.length - this.callLogLimit);
+      // Trimmed in batches, so a full log costs O(1) per call.
+      if (this.log.length >= 2 * this.callLogLimit) this.log = this.log.slice(-this.callLogLimit);
     }
     return call;
   }
@@ -268,6 +300,7 @@ export class FakeHerder {
       workerUid: call.workerUid,
       held,
       requested: call.actor,
+      concurrent: (this.inFlight.get(call.workerUid)?.get(held) ?? 0) > 0,
     });
   }
 

@@ -75,6 +75,12 @@ export interface FakeAteletViolation {
   readonly held: string;
   /** The actor the request named. */
   readonly requested: string;
+  /**
+   * True when a call for the held actor was still in progress on the worker: the two assignments
+   * overlapped in time, which no crash recovery explains. False when the worker merely still held an
+   * actor the control plane had released (e.g. after recovering a crashed workflow).
+   */
+  readonly concurrent: boolean;
 }
 
 /** Per-method counts of answered calls by gRPC code (cheap to read even with the call log disabled). */
