@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -11,6 +11,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { buildImage, parseCounterReply, type BuiltImage, type CounterReply } from '@substrate/images';
@@ -206,4 +208,70 @@ export async function grpcFailure(promise: Promise<unknown>): Promise<ServiceErr
     return error as ServiceError;
   }
   throw new Error('expected the call to fail');
+}
+
+/** An ateom started as a real child process (`node -r swc-register.js src/main.ts`), killable by pid. */
+export class AteomProcess {
+  private output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(private readonly child: ChildProcess) {
+    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString('utf8')).slice(-32_768));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Starts ateom with `env` and waits until its socket accepts connections. */
+  static async start(env: Record<string, string>, socket: string): Promise<AteomProcess> {
+    const child = spawn(
+      process.execPath,
+      ['-r', join(__dirname, 'swc-register.js'), join(__dirname, '../src/main.ts')],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const ateom = new AteomProcess(child);
+    let running = true;
+    void ateom.exited.then(() => (running = false));
+    while (!(await socketAccepts(socket))) {
+      if (!running) throw new Error(`ateom exited before serving:\n${ateom.log}`);
+      await sleep(50);
+    }
+    return ateom;
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('ateom has no pid');
+    return this.child.pid;
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  /** SIGKILL by pid, as a crash would; waits until it is reaped. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    process.kill(this.pid, 'SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM by pid (graceful shutdown); resolves with how it exited. */
+  async terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) process.kill(this.pid, 'SIGTERM');
+    return this.exited;
+  }
+}
+
+function socketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

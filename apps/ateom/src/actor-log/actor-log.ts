@@ -171,6 +171,8 @@ export class ContainerOutput implements SandboxOutput {
   private readonly readers: Socket[] = [];
   private writeFds: number[] = [];
   private recent = '';
+  /** The unterminated end of each stream, written out on close. */
+  private readonly partial = { stdout: '', stderr: '' };
 
   private constructor(
     readonly description: string,
@@ -223,10 +225,14 @@ export class ContainerOutput implements SandboxOutput {
     this.writeFds = [];
   }
 
-  /** Stops reading (after the sandbox is gone) and closes every descriptor. */
+  /** Stops reading (after the sandbox is gone), writes out unterminated lines, closes every descriptor. */
   close(): void {
     this.releaseWriteEnds();
     for (const reader of this.readers) reader.destroy();
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.partial[stream] !== '') this.file.write(logRecord(this.partial[stream], stream, this.labels));
+      this.partial[stream] = '';
+    }
   }
 
   private fd(index: number): number {
@@ -239,11 +245,10 @@ export class ContainerOutput implements SandboxOutput {
     const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
     const reader = new Socket({ fd, readable: true, writable: false });
     this.readers.push(reader);
-    let partial = '';
     reader.setEncoding('utf8');
     reader.on('data', (chunk: string) => {
       this.recent = (this.recent + chunk).slice(-TAIL_BYTES);
-      partial += chunk;
+      let partial = this.partial[stream] + chunk;
       let newline = partial.indexOf('\n');
       while (newline >= 0 || partial.length > MAX_LINE) {
         const end = newline >= 0 ? newline : MAX_LINE;
@@ -251,10 +256,7 @@ export class ContainerOutput implements SandboxOutput {
         partial = partial.slice(newline >= 0 ? end + 1 : end);
         newline = partial.indexOf('\n');
       }
-    });
-    reader.on('close', () => {
-      if (partial !== '') this.file.write(logRecord(partial, stream, this.labels));
-      partial = '';
+      this.partial[stream] = partial;
     });
     // A read error ends the capture of this stream; the sandbox keeps running.
     reader.on('error', () => undefined);

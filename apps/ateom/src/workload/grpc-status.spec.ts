@@ -1,0 +1,46 @@
+import { status } from '@grpc/grpc-js';
+import {
+  CommandTimeoutError,
+  InvalidRequestError,
+  InvalidStateError,
+  MissingInputError,
+  NotReadyError,
+  RunscError,
+  RuntimeMismatchError,
+  WorkerBusyError,
+} from '../sandbox';
+import { grpcStatusOf } from './grpc-status';
+
+describe('gRPC status of ateom errors', () => {
+  it.each([
+    [
+      new InvalidRequestError('actor_id', 'is required'),
+      status.INVALID_ARGUMENT,
+      'invalid actor_id: is required',
+    ],
+    [
+      new WorkerBusyError('w1', 'RestoreWorkload', 'RunWorkload'),
+      status.FAILED_PRECONDITION,
+      'worker w1: cannot RestoreWorkload while RunWorkload is in progress',
+    ],
+    [new InvalidStateError('w1', 'CheckpointWorkload', 'idle'), status.FAILED_PRECONDITION, undefined],
+    [new RuntimeMismatchError('/r/runsc-aa', 'aa', 'bb'), status.FAILED_PRECONDITION, undefined],
+    [
+      new MissingInputError('bundle config.json', '/x'),
+      status.FAILED_PRECONDITION,
+      'bundle config.json not found at /x',
+    ],
+    [new NotReadyError('http://169.254.17.2:80/readyz', 1_000, 7), status.DEADLINE_EXCEEDED, undefined],
+    [new CommandTimeoutError(['runsc'], 5), status.DEADLINE_EXCEEDED, undefined],
+    [new RunscError('restore', 'actor', 'boom'), status.INTERNAL, 'runsc restore actor failed: boom'],
+  ])('%s → %s', (error, code, message) => {
+    expect(grpcStatusOf(error)).toEqual({ code, message: message ?? error.message });
+  });
+
+  it('answers INTERNAL with the cause for anything unexpected', () => {
+    expect(grpcStatusOf(new TypeError('x is undefined'))).toEqual({
+      code: status.INTERNAL,
+      message: 'internal server error: x is undefined',
+    });
+  });
+});
