@@ -71,7 +71,7 @@ describe('workload requests', () => {
     expect(parsed.scope).toBeUndefined();
   });
 
-  it.each<[string, (r: ateom.CheckpointWorkloadRequest) => void]>([
+  it.each<[string, (r: ateom.CheckpointWorkloadRequest, c: ateom.Container) => void]>([
     ['actor_id', (r) => (r.actorId = '')],
     ['actor_id', (r) => (r.actorId = 'Counter_1')],
     ['actor_template_namespace', (r) => (r.actorTemplateNamespace = '../etc')],
@@ -80,15 +80,14 @@ describe('workload requests', () => {
     ['runsc_path', (r) => (r.runscPath = 'relative/runsc')],
     ['scope', (r) => (r.scope = ateom.SnapshotScope.SNAPSHOT_SCOPE_UNSPECIFIED)],
     ['spec.containers', (r) => (r.spec = { containers: [] })],
-    ['spec.containers[0].name', (r) => (r.spec!.containers[0]!.name = 'pause')],
-    ['spec.containers[0].readyz.http_get.port', (r) => (r.spec!.containers[0]!.readyz!.httpGet!.port = 0)],
-    [
-      'spec.containers[0].durable_dir_volumes[0]',
-      (r) => (r.spec!.containers[0]!.durableDirVolumes = ['/a/../b']),
-    ],
+    ['spec.containers[0].name', (_r, c) => (c.name = 'pause')],
+    ['spec.containers[0].readyz.http_get.port', (_r, c) => (c.readyz = { httpGet: { path: '', port: 0 } })],
+    ['spec.containers[0].durable_dir_volumes[0]', (_r, c) => (c.durableDirVolumes = ['/a/../b'])],
   ])('names the field %s when it is invalid', (field, spoil) => {
     const request = valid();
-    spoil(request);
+    const [container] = request.spec?.containers ?? [];
+    if (container === undefined) throw new Error('valid() has a container');
+    spoil(request, container);
     expect(fieldOf(request)).toBe(field);
   });
 
