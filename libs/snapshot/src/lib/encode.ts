@@ -33,6 +33,11 @@ export interface EncodeOptions extends CompressOptions {
   readonly holeBlockSize?: number;
   /** Read size, a multiple of the block size. Default 1 MiB. */
   readonly readChunkSize?: number;
+  /**
+   * Called after each chunk of the file has been read and handed to zstd, with the bytes it covered (holes
+   * included), so the calls add up to the file's size. For progress reporting; must not throw.
+   */
+  readonly onProgress?: (bytes: number) => void;
 }
 
 /** The result of {@link encodeFile}. */
@@ -113,6 +118,7 @@ async function* encodeChunks(
         yield* compressor.push(piece);
       }
       position += bytesRead;
+      options.onProgress?.(bytesRead);
     }
     if ((await handle.stat()).size !== rawSize) {
       throw new SourceChangedError(path, `changed size from ${rawSize} bytes while it was read`);

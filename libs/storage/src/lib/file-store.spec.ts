@@ -69,6 +69,17 @@ describe('FileObjectStore', () => {
     expect(readdirSync(join(dir, 'snapshots'))).toEqual([]);
   }, 30_000);
 
+  it('deletes the temp files of killed uploads with their prefix, and their directories', async () => {
+    await store.put('actor/snap/a.zstd', Buffer.from('stored'));
+    // What a writer killed mid-upload leaves behind: a hidden temp file, never listed.
+    await writeFile(join(dir, 'snapshots/actor/snap/.substrate-upload-0123456789abcdef'), 'partial');
+    await mkdir(join(dir, 'snapshots/actor/other'), { recursive: true });
+    await writeFile(join(dir, 'snapshots/actor/other/.substrate-upload-fedcba9876543210'), 'keep');
+    expect(await store.deletePrefix('actor/snap/')).toBe(1);
+    expect(existsSync(join(dir, 'snapshots/actor/snap'))).toBe(false);
+    expect(readdirSync(join(dir, 'snapshots/actor/other'))).toEqual(['.substrate-upload-fedcba9876543210']);
+  });
+
   it('removes directories a delete leaves empty, but not the base', async () => {
     await store.put('actor/snap/a', Buffer.from('a'));
     await store.deletePrefix('actor/');

@@ -181,7 +181,34 @@ export class FileObjectStore implements ObjectStore {
     const keys: string[] = [];
     for await (const { key } of this.list(prefix)) keys.push(key);
     for (const key of keys) await this.delete(key);
+    const slash = prefix.lastIndexOf('/');
+    await this.removeUploadTemps(slash < 0 ? '' : prefix.slice(0, slash), prefix);
     return keys.length;
+  }
+
+  /**
+   * Removes the temp files of uploads under `prefix` (their keys would start with it): a writer killed
+   * mid-upload leaves its temp file behind, never listed, so without this a deleted prefix would keep its
+   * directory and those bytes forever. An upload still running there fails instead of committing.
+   */
+  private async removeUploadTemps(relDir: string, prefix: string): Promise<void> {
+    let entries;
+    try {
+      entries = await fs.readdir(join(this.baseDir, relDir), { withFileTypes: true });
+    } catch {
+      return; // gone (or not a directory): nothing to sweep
+    }
+    for (const entry of entries) {
+      const key = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`))
+          await this.removeUploadTemps(key, prefix);
+      } else if (entry.name.startsWith(TEMP_MARKER) && key.startsWith(prefix)) {
+        const path = join(this.baseDir, key);
+        await fs.rm(path, { force: true });
+        await this.pruneEmptyDirs(dirname(path));
+      }
+    }
   }
 
   async close(): Promise<void> {

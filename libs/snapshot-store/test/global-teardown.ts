@@ -1,0 +1,5 @@
+import { stopJestStorage } from '@substrate/testing';
+
+export default async function globalTeardown(): Promise<void> {
+  await stopJestStorage();
+}
