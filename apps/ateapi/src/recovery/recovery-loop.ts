@@ -69,8 +69,10 @@ export class RecoveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
         actor.workerPoolName === worker.workerPool &&
         actor.ateomPodName === worker.workerPod;
       if (!pointsBack) {
-        if (this.now() - worker.claimedUnixMs > this.options.claimGraceMs && !(await this.isLocked(worker))) {
-          await this.scheduler.release(worker, worker.actorAtespace, worker.actorId);
+        if (
+          this.now() - worker.claimedUnixMs > this.options.claimGraceMs &&
+          (await this.workflows.releaseOrphanClaim(worker))
+        ) {
           this.logger.warn({
             message: 'released a claim its actor never completed',
             actor: `${worker.actorAtespace}/${worker.actorId}`,
@@ -85,10 +87,6 @@ export class RecoveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
       }
     }
     return { reaped, released, recovered };
-  }
-
-  private async isLocked(worker: ateapi.Worker): Promise<boolean> {
-    return this.store.isActorLocked(worker.actorAtespace, worker.actorId);
   }
 
   private schedule(): void {

@@ -89,8 +89,10 @@ export class Scheduler {
     const onNode = (worker: ateapi.Worker) =>
       !request.nodes?.length || request.nodes.includes(worker.nodeName);
 
-    const existing = this.directory.claimOf(actor.atespace, actor.actorId);
-    if (existing) {
+    // A claim left by an earlier attempt (the cache may be stale, so it is confirmed in the store).
+    const cached = this.directory.claimOf(actor.atespace, actor.actorId);
+    const existing = cached && (await this.directory.reload(cached));
+    if (existing && isClaimedBy(existing, actor.atespace, actor.actorId)) {
       if (inPool(existing) && onNode(existing) && !this.directory.isExpired(existing)) return existing;
       await this.release(existing, actor.atespace, actor.actorId);
     }

@@ -18,6 +18,9 @@ export const isClaimedBy = (worker: ateapi.Worker, atespace: string, actorId: st
  */
 export class WorkerDirectory {
   private workers = new Map<string, ateapi.Worker>();
+  /** Sequence number of this process's last write per key, to protect it from an older listing. */
+  private readonly writtenAt = new Map<string, number>();
+  private writes = 0;
   private readonly freeListeners = new Set<(worker: ateapi.Worker) => void>();
 
   constructor(
@@ -25,11 +28,25 @@ export class WorkerDirectory {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Replaces the view with a fresh listing from the store. */
+  /**
+   * Replaces the view with a fresh listing from the store. Entries this process wrote while the listing
+   * ran are newer than what it returned and are kept, so a refresh never rolls back our own writes.
+   */
   async refresh(): Promise<void> {
+    const startedAt = this.writes;
     const listed = await this.store.listWorkers();
     const next = new Map(listed.map((worker) => [keyOfWorker(worker), worker]));
-    const newlyFree = listed.filter((worker) => {
+    for (const [key, seq] of this.writtenAt) {
+      if (seq <= startedAt) {
+        this.writtenAt.delete(key);
+        continue;
+      }
+      const mine = this.workers.get(key);
+      const theirs = next.get(key);
+      if (mine && (!theirs || theirs.version <= mine.version)) next.set(key, mine);
+      if (!mine) next.delete(key);
+    }
+    const newlyFree = [...next.values()].filter((worker) => {
       const before = this.workers.get(keyOfWorker(worker));
       return this.isUsable(worker) && (!before || !this.isUsable(before));
     });
@@ -50,6 +67,7 @@ export class WorkerDirectory {
     const key = keyOfWorker(worker);
     const before = this.workers.get(key);
     if (before && before.version > worker.version) return;
+    this.writtenAt.set(key, ++this.writes);
     this.workers.set(key, worker);
     if (this.isUsable(worker) && (!before || !this.isUsable(before))) this.emitFree(worker);
   }
@@ -57,6 +75,7 @@ export class WorkerDirectory {
   /** Forgets a worker this process just deleted. */
   remove(worker: ateapi.Worker): void {
     this.workers.delete(keyOfWorker(worker));
+    this.writtenAt.set(keyOfWorker(worker), ++this.writes);
   }
 
   all(): ateapi.Worker[] {

@@ -108,7 +108,7 @@ export class ActorWorkflows {
           inProgressSnapshot: prefix,
         });
       }
-      const worker = this.workerOf(run.actor);
+      const worker = await this.workerOf(run.actor);
       if (worker) {
         await this.atelet.checkpoint(
           worker.ateletEndpoint,
@@ -139,7 +139,7 @@ export class ActorWorkflows {
           inProgressSnapshot: prefix,
         });
       }
-      const worker = this.workerOf(run.actor);
+      const worker = await this.workerOf(run.actor);
       if (worker) {
         await this.atelet.checkpoint(
           worker.ateletEndpoint,
@@ -170,7 +170,7 @@ export class ActorWorkflows {
     try {
       const { status } = run.actor;
       if (status === SUSPENDING || status === PAUSING) {
-        const worker = this.workerOf(run.actor);
+        const worker = await this.workerOf(run.actor);
         const template = this.catalog.getTemplate(
           run.actor.actorTemplateNamespace,
           run.actor.actorTemplateName,
@@ -245,10 +245,33 @@ export class ActorWorkflows {
     }
   }
 
+  /**
+   * Releases a worker claimed by an actor that does not point back at it (a resume that crashed between
+   * claiming the worker and recording it on the actor), checked under the actor's lock so a resume that
+   * is completing right now is never undercut. Returns whether the claim was released.
+   */
+  async releaseOrphanClaim(worker: ateapi.Worker): Promise<boolean> {
+    const locked = await this.store.lockActor(worker.actorAtespace, worker.actorId, this.options.lockTtlMs);
+    if (locked === 'busy') return false;
+    try {
+      const actor = locked?.actor;
+      const pointsBack =
+        actor !== undefined &&
+        actor.ateomPodNamespace === worker.workerNamespace &&
+        actor.workerPoolName === worker.workerPool &&
+        actor.ateomPodName === worker.workerPod;
+      if (pointsBack) return false;
+      await this.scheduler.release(worker, worker.actorAtespace, worker.actorId);
+      return true;
+    } finally {
+      if (locked) await this.store.unlockActor(locked.lock).catch(() => undefined);
+    }
+  }
+
   // ---- steps ----------------------------------------------------------------------------------
 
   private async assignWorker(run: Run, template: ActorTemplate): Promise<ateapi.Worker> {
-    const current = this.workerOf(run.actor);
+    const current = await this.workerOf(run.actor);
     if (run.actor.status === RESUMING && current) return current;
     const pools = this.scheduler.eligiblePools(this.catalog.listPools(), template, run.actor.workerSelector);
     const info = run.actor.latestSnapshotInfo;
@@ -378,7 +401,7 @@ export class ActorWorkflows {
     written: boolean,
   ): Promise<ateapi.Actor> {
     const actor = run.actor;
-    const worker = this.workerOf(actor);
+    const worker = await this.workerOf(actor);
     let latest = actor.latestSnapshotInfo;
     if (written && actor.inProgressSnapshot) {
       latest =
@@ -418,7 +441,7 @@ export class ActorWorkflows {
         .catch(() => false);
     }
     const status = this.next(actor, 'recover', facts) as ateapi.Actor_Status;
-    const worker = this.workerOf(actor);
+    const worker = await this.workerOf(actor);
     const latest: ateapi.SnapshotInfo | undefined = facts.checkpointCommitted
       ? {
           type: ateapi.SnapshotType.SNAPSHOT_TYPE_EXTERNAL,
@@ -506,10 +529,18 @@ export class ActorWorkflows {
     return template;
   }
 
-  /** The worker the actor points at, if it still exists and is still claimed by the actor. */
-  private workerOf(actor: ateapi.Actor): ateapi.Worker | undefined {
+  /**
+   * The worker the actor points at, read from the store (not the cache: what follows checkpoints or
+   * frees it), if it still exists and is still claimed by the actor.
+   */
+  private async workerOf(actor: ateapi.Actor): Promise<ateapi.Worker | undefined> {
     if (!actor.ateomPodName) return undefined;
-    const worker = this.directory.get(actor.ateomPodNamespace, actor.workerPoolName, actor.ateomPodName);
+    const worker = await this.store.getWorker(
+      actor.ateomPodNamespace,
+      actor.workerPoolName,
+      actor.ateomPodName,
+    );
+    if (worker) this.directory.update(worker);
     return worker && isClaimedBy(worker, actor.atespace, actor.actorId) ? worker : undefined;
   }
 

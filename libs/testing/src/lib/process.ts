@@ -21,9 +21,19 @@ export class ManagedProcess {
     this.exited = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   }
 
-  /** Starts `command args`; fails if it cannot be spawned. */
-  static start(name: string, command: string, args: readonly string[], cwd?: string): ManagedProcess {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts `command args` (with `env` added to this process's environment); fails if it cannot be spawned. */
+  static start(
+    name: string,
+    command: string,
+    args: readonly string[],
+    cwd?: string,
+    env?: Readonly<Record<string, string>>,
+  ): ManagedProcess {
+    const child = spawn(command, args, {
+      cwd,
+      env: env ? { ...process.env, ...env } : process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new ManagedProcess(name, child);
   }
 
