@@ -110,7 +110,8 @@ describe('container output capture', () => {
       output.releaseWriteEnds();
       await new Promise((resolve) => child.once('exit', resolve));
       // The reader drains the pipes asynchronously: wait until the last bytes arrived.
-      while (!output.tail().includes('partial') || !output.tail().includes('"n":1')) await new Promise((resolve) => setImmediate(resolve));
+      while (!output.tail().includes('partial') || !output.tail().includes('"n":1'))
+        await new Promise((resolve) => setImmediate(resolve));
       output.close();
       await file.close();
       const records = lines(path);

@@ -100,6 +100,7 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
   /** Cold boot: empty durable dirs, the bundle atelet prepared, readiness. */
   run(request: WorkloadRequest): Promise<void> {
     return this.exclusive('RunWorkload', async () => {
+      this.requireIdle('RunWorkload');
       const runsc = await this.binaries.runsc(request.runscPath);
       const paths = actorPaths(this.config.actorsDir, request.actor);
       const process = await this.actorProcess(request, paths);
@@ -116,6 +117,7 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
    */
   restore(request: WorkloadRequest): Promise<void> {
     return this.exclusive('RestoreWorkload', async () => {
+      this.requireIdle('RestoreWorkload');
       const runsc = await this.binaries.runsc(request.runscPath);
       const paths = actorPaths(this.config.actorsDir, request.actor);
       const process = await this.actorProcess(request, paths);
@@ -277,6 +279,18 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
         templateName: request.actor.templateName,
       }),
     });
+  }
+
+  /** Run and Restore need a free worker; checked before touching any of the actor's files. */
+  private requireIdle(operation: string): void {
+    const current = this.current;
+    if (current !== undefined) {
+      throw new InvalidStateError(
+        this.config.worker,
+        operation,
+        `running actor ${actorKey(current.request.actor)}`,
+      );
+    }
   }
 
   private worker(): WorkerSandbox {
