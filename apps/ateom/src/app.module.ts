@@ -1,15 +1,17 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type AteomConfig } from './config';
 import { WorkloadModule } from './workload/workload.module';
 import { ATEOM_CONFIG } from './workload/workload.service';
 
-/** Removes the gRPC socket file once the server has stopped. */
-class SocketFile implements OnApplicationShutdown {
+/** Removes the gRPC socket file and the worker's pid file once the server has stopped. */
+class WorkerFiles implements OnApplicationShutdown {
   constructor(@Inject(ATEOM_CONFIG) private readonly config: AteomConfig) {}
 
   async onApplicationShutdown(): Promise<void> {
     await rm(this.config.socket, { force: true });
+    await rm(join(this.config.workDir, 'ateom.pid'), { force: true });
   }
 }
 
@@ -20,7 +22,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [WorkloadModule.forConfig(config)],
-      providers: [{ provide: ATEOM_CONFIG, useValue: config }, SocketFile],
+      providers: [{ provide: ATEOM_CONFIG, useValue: config }, WorkerFiles],
     };
   }
 }

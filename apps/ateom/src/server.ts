@@ -1,5 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { type INestMicroservice, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
@@ -17,6 +17,7 @@ export async function createAteomServer(
   config: AteomConfig,
   logger?: LoggerService | false,
 ): Promise<INestMicroservice> {
+  await claimWorker(config);
   await mkdir(dirname(config.socket), { recursive: true, mode: 0o700 });
   await rm(config.socket, { force: true });
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forConfig(config), {
@@ -30,4 +31,32 @@ export async function createAteomServer(
   });
   app.enableShutdownHooks();
   return app;
+}
+
+/** `<workDir>/ateom.pid`: the process serving the worker. */
+export function pidFile(config: AteomConfig): string {
+  return join(config.workDir, 'ateom.pid');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Refuses to serve a worker another live process serves (two ateoms would fight over one sandbox and
+ * namespace); a pid file left by a killed ateom is taken over.
+ */
+async function claimWorker(config: AteomConfig): Promise<void> {
+  await mkdir(config.workDir, { recursive: true, mode: 0o700 });
+  const path = pidFile(config);
+  const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+    throw new Error(`worker ${config.worker} is already served by process ${holder} (${path})`);
+  }
+  await writeFile(path, `${process.pid}\n`);
 }

@@ -265,6 +265,26 @@ export class AteomProcess {
   }
 }
 
+/** Runs ateom with `env` until it exits by itself (e.g. refusing to start); its exit code and output. */
+export function runAteomToExit(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['-r', join(__dirname, 'swc-register.js'), join(__dirname, '../src/main.ts')],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
 function socketAccepts(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(path);
