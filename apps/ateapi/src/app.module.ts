@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { HealthController } from '@substrate/service';
+import { AuthModule } from './auth';
 import type { AteapiConfig } from './config';
 import { ControlPlane, type ControlPlanePorts } from './control-plane';
 import { ControlService } from './control/control.service';
@@ -35,6 +36,7 @@ export class AppModule {
   static forRoot(config: AteapiConfig, ports: ControlPlanePorts): DynamicModule {
     return {
       module: AppModule,
+      imports: [AuthModule.forRoot(config.auth)],
       controllers: [
         HealthController,
         ControlGrpcController,

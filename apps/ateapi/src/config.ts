@@ -1,4 +1,6 @@
 import { ConfigError, Settings } from '@substrate/service';
+import { type AteletClientConfig, loadAteletClientConfig } from './atelet/grpc-atelet-client';
+import { type AuthConfig, loadAuthConfig } from './auth';
 import type { RedisTarget } from './store/redis-connection';
 
 /** ateapi's settings, read once at boot; a bad value stops the process with the setting's name. */
@@ -26,6 +28,10 @@ export interface AteapiConfig {
   readonly recoveryIntervalMs: number;
   readonly stuckAfterMs: number;
   readonly claimGraceMs: number;
+  /** Authentication of callers and TLS of both ports (`ATEAPI_AUTH_MODE`, `ATEAPI_TLS_*`, `ATEAPI_JWT_*`; docs/auth.md). */
+  readonly auth: AuthConfig;
+  /** How ateapi reaches atelets (`ATEAPI_ATELET_TLS_*`, `ATEAPI_ATELET_MAX_CONNECTIONS`). */
+  readonly atelet: AteletClientConfig;
 }
 
 export function loadAteapiConfig(settings = new Settings()): AteapiConfig {
@@ -53,6 +59,8 @@ export function loadAteapiConfig(settings = new Settings()): AteapiConfig {
     recoveryIntervalMs: settings.int('ATEAPI_RECOVERY_INTERVAL_MS', 2_000, { min: 10 }),
     stuckAfterMs: settings.int('ATEAPI_STUCK_AFTER_MS', 60_000, { min: 0 }),
     claimGraceMs: settings.int('ATEAPI_CLAIM_GRACE_MS', 60_000, { min: 0 }),
+    auth: loadAuthConfig(settings),
+    atelet: loadAteletClientConfig(settings),
   };
 }
 

@@ -6,29 +6,40 @@ import { ATEAPI_SERVICES, nestGrpcPackageDefinition } from '@substrate/proto';
 import { runMain } from '@substrate/service';
 import { AppModule } from './app.module';
 import { GrpcAteletClient } from './atelet/grpc-atelet-client';
+import { grpcServerCredentials, httpsOptions } from './auth';
 import { loadAteapiConfig } from './config';
 import { configureHttp } from './rest/openapi';
 
 runMain('ateapi', async () => {
   const config = loadAteapiConfig();
   const logger = new Logger('ateapi');
-  const app = await NestFactory.create(AppModule.forRoot(config, { atelet: new GrpcAteletClient() }), {
-    logger,
-  });
-  app.enableShutdownHooks();
-  app.connectMicroservice<MicroserviceOptions>({
-    transport: Transport.GRPC,
-    options: {
-      url: `${config.grpc.host}:${config.grpc.port}`,
-      package: 'ateapi',
-      packageDefinition: nestGrpcPackageDefinition(ATEAPI_SERVICES),
+  const app = await NestFactory.create(
+    AppModule.forRoot(config, { atelet: new GrpcAteletClient(config.atelet) }),
+    {
+      logger,
+      httpsOptions: httpsOptions(config.auth),
     },
-  });
+  );
+  app.enableShutdownHooks();
+  app.connectMicroservice<MicroserviceOptions>(
+    {
+      transport: Transport.GRPC,
+      options: {
+        url: `${config.grpc.host}:${config.grpc.port}`,
+        package: 'ateapi',
+        packageDefinition: nestGrpcPackageDefinition(ATEAPI_SERVICES),
+        credentials: grpcServerCredentials(config.auth),
+      },
+    },
+    // Global guards (authentication) apply to gRPC too; each gRPC controller has its own error filter.
+    { inheritAppConfig: true },
+  );
   configureHttp(app);
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
+  const scheme = config.auth.tls ? 'https' : 'http';
   logger.log(
-    `gRPC on ${config.grpc.host}:${config.grpc.port}, HTTP on http://${config.http.host}:${config.http.port}`,
+    `gRPC on ${config.grpc.host}:${config.grpc.port}, ${scheme.toUpperCase()} on ${scheme}://${config.http.host}:${config.http.port} (auth: ${config.auth.mode})`,
   );
   return app;
 });

@@ -64,14 +64,17 @@ export async function startAteapi(options: {
     { logger: false },
   );
   app.enableShutdownHooks();
-  app.connectMicroservice<MicroserviceOptions>({
-    transport: Transport.GRPC,
-    options: {
-      url: `127.0.0.1:${grpcPort}`,
-      package: 'ateapi',
-      packageDefinition: nestGrpcPackageDefinition(ATEAPI_SERVICES),
+  app.connectMicroservice<MicroserviceOptions>(
+    {
+      transport: Transport.GRPC,
+      options: {
+        url: `127.0.0.1:${grpcPort}`,
+        package: 'ateapi',
+        packageDefinition: nestGrpcPackageDefinition(ATEAPI_SERVICES),
+      },
     },
-  });
+    { inheritAppConfig: true },
+  );
   configureHttp(app);
   await app.startAllMicroservices();
   await app.listen(httpPort ?? 0, '127.0.0.1');
@@ -107,10 +110,11 @@ export function call<C extends object, M extends keyof C & string>(
   method: M,
   request: C[M] extends Unary<infer Req, unknown> ? Req : never,
   timeoutMs = 30_000,
+  metadata = new Metadata(),
 ): Promise<C[M] extends Unary<never, infer Res> ? Res : never> {
   const fn = (client[method] as unknown as Unary<unknown, unknown>).bind(client);
   return new Promise((resolve, reject) => {
-    fn(request, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (error, response) =>
+    fn(request, metadata, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) =>
       error ? reject(error) : resolve(response as never),
     );
   });
