@@ -126,7 +126,7 @@ describeWithComponents(['redis-server'], 'actor lifecycle with a fake atelet', (
           ? suspended.latestSnapshotInfo.data.value.snapshotUriPrefix
           : '';
       expect(prefix).toMatch(
-        /^file:\/\/\/tmp\/substrate-test-snapshots\/counter-1\.e2e\/\d{8}T\d{9}Z-[A-Z2-7]{26}$/,
+        /^file:\/\/\/tmp\/substrate-test-snapshots\/counter-1\.e2e\/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z-[A-Z2-7]{26}$/,
       );
       expect((await workers()).every((w) => w.actorId === '')).toBe(true);
       expect((await suspend('counter-1')).actor).toEqual(suspended);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { newSnapshotPrefix } from '@substrate/snapshot-store';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -16,10 +17,11 @@ export function compactTimestamp(ms: number): string {
 }
 
 /**
- * The object-store prefix of a new suspend snapshot: `<location>/<actor>.<atespace>/<time>-<random>`.
- * Upstream uses `<location>/<actor>/…`; the atespace is added so two actors with the same ID in
- * different atespaces never share (or garbage-collect) each other's snapshots. Actor IDs and atespaces
- * are DNS labels, so the dot is unambiguous and the actor stays one path segment.
+ * The object-store prefix of a new suspend snapshot: `<location>/<actor>.<atespace>/<time>-<random>`, in
+ * the snapshot-store layout (RFC 3339 time with milliseconds, 26 base32 characters). Upstream uses
+ * `<location>/<actor>/…`; the atespace is added so two actors with the same ID in different atespaces
+ * never share (or garbage-collect) each other's snapshots. Actor IDs and atespaces are DNS labels, so
+ * the dot is unambiguous and the actor stays one path segment.
  */
 export function externalSnapshotPrefix(
   location: string,
@@ -27,7 +29,7 @@ export function externalSnapshotPrefix(
   actorId: string,
   nowMs: number,
 ): string {
-  return `${location.replace(/\/$/, '')}/${actorSnapshotSegment(atespace, actorId)}/${compactTimestamp(nowMs)}-${randomText()}`;
+  return `${location.replace(/\/$/, '')}/${newSnapshotPrefix(actorSnapshotSegment(atespace, actorId), { now: new Date(nowMs) })}`;
 }
 
 /** The path segment that holds one actor's snapshots under a template's location. */
