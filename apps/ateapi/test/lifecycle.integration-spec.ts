@@ -3,6 +3,9 @@
 // pause path with node locality; delete only when suspended; atelet errors propagate with their code;
 // capacity waits; a dead worker's lease expiry resets its actor; recovery settles stuck actors.
 import { status } from '@grpc/grpc-js';
+import { Cluster, Redis } from 'ioredis';
+import { jestRedis } from '@substrate/testing';
+import { ACTOR_CHANGES_CHANNEL } from '../src/store/keys';
 import { ateapi } from '@substrate/proto';
 import { describeWithComponents, type FakeAtelet, startFakeAtelet } from '@substrate/testing';
 import { MemoryCatalog } from '../src/catalog/catalog';
@@ -141,6 +144,35 @@ describeWithComponents(['redis-server'], 'actor lifecycle with a fake atelet', (
       expect(calls[1]?.snapshot).toBe(prefix);
       expect(calls[2]?.snapshot).toBe(prefix);
       expect(await atelet.violations()).toEqual([]);
+    });
+
+    it('announces on pub/sub when an actor stops RUNNING, before its worker is freed', async () => {
+      const { url, clusterSeeds } = jestRedis();
+      const subscriber =
+        mode === 'standalone'
+          ? new Redis(url)
+          : new Cluster(
+              clusterSeeds.map((seed) => ({
+                host: seed.split(':')[0] ?? '',
+                port: Number(seed.split(':')[1]),
+              })),
+            );
+      const heard: string[] = [];
+      subscriber.on('message', (_channel: string, message: string) => heard.push(message));
+      try {
+        await subscriber.subscribe(ACTOR_CHANGES_CHANNEL);
+        await create('noisy');
+        await resume('noisy');
+        expect(heard).toEqual([]);
+        await pause('noisy');
+        await resume('noisy');
+        await suspend('noisy');
+        for (let i = 0; i < 50 && heard.length < 2; i++)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(heard).toEqual(['e2e/noisy', 'e2e/noisy']);
+      } finally {
+        subscriber.disconnect();
+      }
     });
 
     it('pause keeps the snapshot on the node, and the next resume stays on that node', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ateapi } from '@substrate/proto';
 import {
+  ACTOR_CHANGES_CHANNEL,
   actorKey,
   actorPattern,
   ATESPACE_PREFIX,
@@ -163,6 +164,11 @@ export class ControlStore {
     const nextPageToken =
       index >= masters.length ? '' : encodePageToken(masters[index]?.address ?? '', cursor);
     return { actors, nextPageToken };
+  }
+
+  /** Announces that an actor stopped RUNNING (see {@link ACTOR_CHANGES_CHANNEL}). */
+  async publishActorChange(atespace: string, actorId: string): Promise<void> {
+    await this.redis.publish(ACTOR_CHANGES_CHANNEL, `${atespace}/${actorId}`);
   }
 
   // ---- workers --------------------------------------------------------------------------------

@@ -509,7 +509,12 @@ export class ActorWorkflows {
   /** Writes the actor (fenced by the run's lock), stamping the status time when the status changes. */
   private async write(run: Run, next: ateapi.Actor, releaseLock = false): Promise<ateapi.Actor> {
     const stamped = next.status === run.actor.status ? next : { ...next, statusChangedUnixMs: this.now() };
+    const wasRunning = run.actor.status === RUNNING;
     run.actor = await this.store.putActor(stamped, run.lock, releaseLock);
+    if (wasRunning && stamped.status !== RUNNING) {
+      // Routers forget the route before the worker can be freed (that happens after this write).
+      await this.store.publishActorChange(run.actor.atespace, run.actor.actorId);
+    }
     if (releaseLock) run.released = true;
     return run.actor;
   }
