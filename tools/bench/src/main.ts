@@ -20,6 +20,12 @@ const BENCHMARKS: readonly Entry[] = [
     description: 'streaming zstd codec + object store vs the zstd CLI (issue 4)',
     load: async () => (await import('./benchmarks/snapshot')).runSnapshot,
   },
+  {
+    name: 'ateapi',
+    description:
+      'control-plane ops/s and latency over gRPC with a fake atelet; Redis bytes per actor (issue 3)',
+    load: async () => (await import('./benchmarks/ateapi')).runAteapi,
+  },
 ];
 const DOC = resolve(__dirname, '../../../docs/benchmarks.md');
 const TSCONFIG = resolve(__dirname, '../tsconfig.json');
