@@ -1,11 +1,183 @@
-import { Settings } from '@substrate/service';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { ConfigError, Settings } from '@substrate/service';
+import { type ObjectStoreConfig } from '@substrate/storage';
+import { parse as parseYaml } from 'yaml';
+
+/** One ateom worker this atelet drives. */
+export interface WorkerConfig {
+  /** Worker (pod) name, unique within its pool. */
+  readonly name: string;
+  /** Namespace of the worker's WorkerPool. */
+  readonly namespace: string;
+  /** The WorkerPool it belongs to. */
+  readonly pool: string;
+  /** The UID requests name as `target_ateom_uid` (a DNS-1123 label). */
+  readonly uid: string;
+  /** The ateom's unix socket. */
+  readonly socket: string;
+  /** Where the router reaches the actor this worker runs. */
+  readonly endpoint: { readonly ip: string; readonly port: number };
+}
 
 /** atelet's settings, read once at boot; a bad value stops the process with the setting's name. */
 export interface AteletConfig {
-  /** HTTP listen address for health and metrics (`ATELET_HTTP_LISTEN`, default 127.0.0.1:8483). */
+  /** HTTP listen address for health (`ATELET_HTTP_LISTEN`, default 127.0.0.1:8483). */
   readonly http: { host: string; port: number };
+  /** `atelet.AteomHerder` gRPC listen address (`ATELET_GRPC_LISTEN`, default 127.0.0.1:8085). */
+  readonly grpc: { host: string; port: number };
+  /** The node directory shared with the ateoms (`ATELET_ROOT`, default `/var/lib/substrate`, as ateom's `ATEOM_ROOT`). */
+  readonly root: string;
+  /** Per-actor directories: `<root>/actors` (ateom reads the same). */
+  readonly actorsDir: string;
+  /** atelet's caches: `<root>/atelet` (`static-files/runsc-<sha256>`, `rootfs/<digest>`). */
+  readonly cacheDir: string;
+  /** Upper bound of the unpacked-rootfs cache (`ATELET_ROOTFS_CACHE_MAX_BYTES`, default 20 GiB). */
+  readonly rootfsCacheMaxBytes: number;
+  /** GOARCH spelling of this node's architecture (`ATELET_ARCH`, default from the process). */
+  readonly arch: string;
+  /** Deadline of each call to an ateom (`ATELET_ATEOM_TIMEOUT_MS`, default 120 s). */
+  readonly ateomTimeoutMs: number;
+  /** Deadline of a snapshot upload or download (`ATELET_TRANSFER_TIMEOUT_MS`, default 10 min). */
+  readonly transferTimeoutMs: number;
+  /** `ATELET_WORKERS` (JSON or YAML list) or `ATELET_WORKERS_FILE`. */
+  readonly workers: readonly WorkerConfig[];
+  /** Object-store settings for snapshots and `s3://` / `gs://` assets. */
+  readonly storage: ObjectStoreConfig;
+  /** Worker registration with ateapi; absent when `ATELET_ATEAPI_ADDRESS` is unset. */
+  readonly registration?: {
+    /** ateapi's gRPC address (`ATELET_ATEAPI_ADDRESS`, host:port). */
+    readonly ateapiAddress: string;
+    /** File holding a bearer token sent to ateapi (`ATELET_ATEAPI_TOKEN_FILE`), re-read on every report. */
+    readonly tokenFile?: string;
+    /** Node name reported (`ATELET_NODE_NAME`, default the host name). */
+    readonly nodeName: string;
+    /** Where ateapi reaches this atelet (`ATELET_ADVERTISE_ADDRESS`, default the gRPC listen address). */
+    readonly advertiseAddress: string;
+    /** Lease asked for (`ATELET_LEASE_SECONDS`, default 30; ateapi may grant another). */
+    readonly leaseSeconds: number;
+  };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Go's GOARCH spelling of a Node.js `process.arch`. */
+export function goArch(arch: string = process.arch): string {
+  return arch === 'x64' ? 'amd64' : arch === 'ia32' ? '386' : arch;
+}
+
+function workerList(setting: string, text: string): WorkerConfig[] {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text) as unknown;
+  } catch (error) {
+    throw new ConfigError(setting, `not JSON or YAML: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError(setting, 'expected a list of workers');
+  const seen = new Set<string>();
+  return parsed.map((item: unknown, i) => {
+    const at = `${setting}[${i}]`;
+    if (typeof item !== 'object' || item === null) throw new ConfigError(at, 'expected an object');
+    const record = item as Record<string, unknown>;
+    const text = (key: string, fallback?: string): string => {
+      const value = record[key] ?? fallback;
+      if (typeof value !== 'string' || value === '') throw new ConfigError(`${at}.${key}`, 'required string');
+      return value;
+    };
+    const name = text('name');
+    const uid = text('uid', name);
+    if (!DNS_LABEL.test(uid))
+      throw new ConfigError(`${at}.uid`, `${JSON.stringify(uid)} is not a DNS-1123 label`);
+    if (seen.has(uid)) throw new ConfigError(`${at}.uid`, `duplicate worker uid ${uid}`);
+    seen.add(uid);
+    const socket = text('socket');
+    if (!isAbsolute(socket)) throw new ConfigError(`${at}.socket`, 'must be an absolute path');
+    const endpoint = text('endpoint');
+    const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(endpoint);
+    const port = Number(match?.[2]);
+    if (match?.[1] === undefined || port < 1 || port > 65_535) {
+      throw new ConfigError(`${at}.endpoint`, `expected ipv4:port, got ${JSON.stringify(endpoint)}`);
+    }
+    return {
+      name,
+      uid,
+      namespace: text('namespace', 'default'),
+      pool: text('pool'),
+      socket,
+      endpoint: { ip: match[1], port },
+    };
+  });
+}
+
+function readWorkers(settings: Settings): WorkerConfig[] {
+  const inline = settings.string('ATELET_WORKERS', '');
+  const file = settings.string('ATELET_WORKERS_FILE', '');
+  if (inline !== '' && file !== '') {
+    throw new ConfigError(
+      'ATELET_WORKERS_FILE',
+      'set either ATELET_WORKERS or ATELET_WORKERS_FILE, not both',
+    );
+  }
+  if (file !== '') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError('ATELET_WORKERS_FILE', `cannot read ${file}: ${(error as Error).message}`);
+    }
+    return workerList('ATELET_WORKERS_FILE', text);
+  }
+  return inline === '' ? [] : workerList('ATELET_WORKERS', inline);
+}
+
+function storageConfig(settings: Settings): ObjectStoreConfig {
+  const s3Endpoint = settings.string('ATELET_S3_ENDPOINT', '');
+  const accessKeyId = settings.string('ATELET_S3_ACCESS_KEY_ID', '');
+  const secretAccessKey = settings.string('ATELET_S3_SECRET_ACCESS_KEY', '');
+  const region = settings.string('ATELET_S3_REGION', '');
+  const gcsEndpoint = settings.string('ATELET_GCS_ENDPOINT', '');
+  if ((accessKeyId === '') !== (secretAccessKey === '')) {
+    throw new ConfigError(
+      'ATELET_S3_SECRET_ACCESS_KEY',
+      'set both ATELET_S3_ACCESS_KEY_ID and ATELET_S3_SECRET_ACCESS_KEY, or neither',
+    );
+  }
+  return {
+    s3: {
+      ...(s3Endpoint !== '' && { endpoint: s3Endpoint }),
+      ...(region !== '' && { region }),
+      ...(accessKeyId !== '' && { credentials: { accessKeyId, secretAccessKey } }),
+    },
+    gcs: { ...(gcsEndpoint !== '' && { apiEndpoint: gcsEndpoint }) },
+  };
 }
 
 export function loadAteletConfig(settings = new Settings()): AteletConfig {
-  return { http: settings.listenAddress('ATELET_HTTP_LISTEN', '127.0.0.1:8483') };
+  const root = settings.string('ATELET_ROOT', '/var/lib/substrate');
+  const grpc = settings.listenAddress('ATELET_GRPC_LISTEN', '127.0.0.1:8085');
+  const ateapiAddress = settings.string('ATELET_ATEAPI_ADDRESS', '');
+  const tokenFile = settings.string('ATELET_ATEAPI_TOKEN_FILE', '');
+  return {
+    http: settings.listenAddress('ATELET_HTTP_LISTEN', '127.0.0.1:8483'),
+    grpc,
+    root,
+    actorsDir: join(root, 'actors'),
+    cacheDir: join(root, 'atelet'),
+    rootfsCacheMaxBytes: settings.int('ATELET_ROOTFS_CACHE_MAX_BYTES', 20 * 1024 ** 3, { min: 1 }),
+    arch: settings.string('ATELET_ARCH', goArch()),
+    ateomTimeoutMs: settings.int('ATELET_ATEOM_TIMEOUT_MS', 120_000, { min: 1 }),
+    transferTimeoutMs: settings.int('ATELET_TRANSFER_TIMEOUT_MS', 600_000, { min: 1 }),
+    workers: readWorkers(settings),
+    storage: storageConfig(settings),
+    ...(ateapiAddress !== '' && {
+      registration: {
+        ateapiAddress,
+        ...(tokenFile !== '' && { tokenFile }),
+        nodeName: settings.string('ATELET_NODE_NAME', hostname()),
+        advertiseAddress: settings.string('ATELET_ADVERTISE_ADDRESS', `${grpc.host}:${grpc.port}`),
+        leaseSeconds: settings.int('ATELET_LEASE_SECONDS', 30, { min: 3, max: 3_600 }),
+      },
+    }),
+  };
 }

@@ -1,9 +1,32 @@
 import 'reflect-metadata';
-import { runMain, startService } from '@substrate/service';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { ATELET_SERVICES, nestGrpcPackageDefinition } from '@substrate/proto';
+import { runMain } from '@substrate/service';
 import { AppModule } from './app.module';
 import { loadAteletConfig } from './config';
 
 runMain('atelet', async () => {
   const config = loadAteletConfig();
-  return startService({ name: 'atelet', module: AppModule, ...config.http });
+  const logger = new Logger('atelet');
+  const app = await NestFactory.create(AppModule.forConfig(config), { logger });
+  app.enableShutdownHooks();
+  app.connectMicroservice<MicroserviceOptions>(
+    {
+      transport: Transport.GRPC,
+      options: {
+        url: `${config.grpc.host}:${config.grpc.port}`,
+        package: 'atelet',
+        packageDefinition: nestGrpcPackageDefinition(ATELET_SERVICES),
+      },
+    },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  await app.listen(config.http.port, config.http.host);
+  logger.log(
+    `atelet.AteomHerder on ${config.grpc.host}:${config.grpc.port}, health on http://${config.http.host}:${config.http.port}/healthz, ${config.workers.length} worker(s)`,
+  );
+  return app;
 });
