@@ -62,9 +62,17 @@ export class ControlStore {
 
   /**
    * Writes `actor` if the stored version still equals `actor.version` (0: must not exist), fenced by
-   * `lock` when given (and releasing it when `releaseLock`). Returns the stored actor (new version).
+   * `lock` when given (and releasing it when `releaseLock`). With `announceChange`, the same atomic step
+   * also publishes the actor on {@link ACTOR_CHANGES_CHANNEL} (as {@link publishActorChange} does), so
+   * the announcement costs no extra round trip and is made exactly when the write is. Returns the
+   * stored actor (new version).
    */
-  async putActor(actor: ateapi.Actor, lock?: LockHandle, releaseLock = false): Promise<ateapi.Actor> {
+  async putActor(
+    actor: ateapi.Actor,
+    lock?: LockHandle,
+    releaseLock = false,
+    announceChange = false,
+  ): Promise<ateapi.Actor> {
     const stored = { ...actor, version: actor.version + 1 };
     const result = await this.redis.atePut(
       actorKey(actor.atespace, actor.actorId),
@@ -73,6 +81,8 @@ export class ControlStore {
       Buffer.from(ateapi.Actor.encode(stored).finish()),
       lock?.token ?? '',
       releaseLock ? '1' : '0',
+      announceChange ? ACTOR_CHANGES_CHANNEL : '',
+      announceChange ? `${actor.atespace}/${actor.actorId}` : '',
     );
     checkWrite(result, `actor ${actor.atespace}/${actor.actorId}`);
     return stored;
@@ -188,6 +198,8 @@ export class ControlStore {
       Buffer.from(ateapi.Worker.encode(stored).finish()),
       '',
       '0',
+      '',
+      '',
     );
     checkWrite(result, `worker ${worker.workerNamespace}/${worker.workerPool}/${worker.workerPod}`);
     return stored;
@@ -243,6 +255,8 @@ export class ControlStore {
       Buffer.from(ateapi.Atespace.encode({ name }).finish()),
       '',
       '0',
+      '',
+      '',
     );
     checkWrite(result, `atespace ${name}`);
   }

@@ -15,6 +15,8 @@ interface StoreCommands {
     data: Buffer,
     token: string,
     release: string,
+    channel: string,
+    message: string,
   ): Promise<number>;
   ateDel(record: string, expected: string): Promise<number>;
   ateLockAndGetBuffer(

@@ -14,9 +14,10 @@ export const enum ScriptFailure {
 
 /**
  * put(KEYS[1]=record, KEYS[2]=lock or '', ARGV[1]=expected version, ARGV[2]=data, ARGV[3]=lock token
- * or '', ARGV[4]=release lock "1"|"0") → new version. Compare-and-set on the version, fenced by the
- * lock token when one is given (a workflow whose lock expired cannot write), optionally releasing the
- * lock in the same step.
+ * or '', ARGV[4]=release lock "1"|"0", ARGV[5]=channel or '', ARGV[6]=message) → new version.
+ * Compare-and-set on the version, fenced by the lock token when one is given (a workflow whose lock
+ * expired cannot write), optionally releasing the lock and publishing `message` on `channel` (only
+ * when the write happened) in the same step.
  */
 export const PUT = `
 local expected = ARGV[1]
@@ -33,6 +34,7 @@ end
 local nextVersion = tonumber(expected) + 1
 redis.call('HSET', KEYS[1], 'v', nextVersion, 'd', ARGV[2])
 if ARGV[4] == '1' then redis.call('DEL', KEYS[2]) end
+if ARGV[5] and ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 return nextVersion
 `;
 

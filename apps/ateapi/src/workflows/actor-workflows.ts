@@ -95,6 +95,7 @@ export class ActorWorkflows {
         return this.recoverLocked(run);
       }
       const template = this.templateOf(run.actor);
+      let marking: Promise<unknown> | undefined;
       if (run.actor.status === RUNNING) {
         const prefix = externalSnapshotPrefix(
           template.spec.snapshotsConfig.location,
@@ -102,13 +103,15 @@ export class ActorWorkflows {
           actorId,
           this.now(),
         );
-        await this.write(run, {
+        marking = this.write(run, {
           ...run.actor,
           status: this.next(run.actor, 'markSuspending'),
           inProgressSnapshot: prefix,
         });
       }
-      const worker = await this.workerOf(run.actor);
+      // The worker is read in the same round trip as the SUSPENDING write: under the actor's lock the
+      // write does not change what the read sees (the worker fields stay as they are).
+      const [worker] = await Promise.all([this.workerOf(run.actor), marking]);
       if (worker) {
         await this.atelet.checkpoint(
           worker.ateletEndpoint,
@@ -116,7 +119,7 @@ export class ActorWorkflows {
           new Date(run.deadline),
         );
       }
-      return this.finishCheckpoint(run, 'suspendCommitted', worker !== undefined);
+      return this.finishCheckpoint(run, 'suspendCommitted', worker);
     });
   }
 
@@ -131,15 +134,17 @@ export class ActorWorkflows {
         return this.recoverLocked(run);
       }
       const template = this.templateOf(run.actor);
+      let marking: Promise<unknown> | undefined;
       if (run.actor.status === RUNNING) {
         const prefix = localSnapshotPrefix(actorId, this.now());
-        await this.write(run, {
+        marking = this.write(run, {
           ...run.actor,
           status: this.next(run.actor, 'markPausing'),
           inProgressSnapshot: prefix,
         });
       }
-      const worker = await this.workerOf(run.actor);
+      // As in suspend: the worker read shares the PAUSING write's round trip.
+      const [worker] = await Promise.all([this.workerOf(run.actor), marking]);
       if (worker) {
         await this.atelet.checkpoint(
           worker.ateletEndpoint,
@@ -147,7 +152,7 @@ export class ActorWorkflows {
           new Date(run.deadline),
         );
       }
-      return this.finishCheckpoint(run, 'pauseCommitted', worker !== undefined);
+      return this.finishCheckpoint(run, 'pauseCommitted', worker);
     });
   }
 
@@ -186,7 +191,7 @@ export class ActorWorkflows {
             return await this.finishCheckpoint(
               run,
               status === SUSPENDING ? 'suspendCommitted' : 'pauseCommitted',
-              true,
+              worker,
             );
           } catch (error) {
             this.logger.warn({
@@ -394,14 +399,19 @@ export class ActorWorkflows {
     };
   }
 
-  /** Promotes the in-progress snapshot (when it was written), releases the actor, then its worker. */
+  /**
+   * Promotes the in-progress snapshot (when it was written: `worker` is the worker that checkpointed
+   * it, as read from the store under the actor's lock before the checkpoint), releases the actor,
+   * then its worker. No second read: the lock keeps the worker claimed by this actor, and a release
+   * that finds the record changed re-reads it (compare-and-set) before freeing it.
+   */
   private async finishCheckpoint(
     run: Run,
     event: 'suspendCommitted' | 'pauseCommitted',
-    written: boolean,
+    worker: ateapi.Worker | undefined,
   ): Promise<ateapi.Actor> {
     const actor = run.actor;
-    const worker = await this.workerOf(actor);
+    const written = worker !== undefined;
     let latest = actor.latestSnapshotInfo;
     if (written && actor.inProgressSnapshot) {
       latest =
@@ -509,12 +519,10 @@ export class ActorWorkflows {
   /** Writes the actor (fenced by the run's lock), stamping the status time when the status changes. */
   private async write(run: Run, next: ateapi.Actor, releaseLock = false): Promise<ateapi.Actor> {
     const stamped = next.status === run.actor.status ? next : { ...next, statusChangedUnixMs: this.now() };
-    const wasRunning = run.actor.status === RUNNING;
-    run.actor = await this.store.putActor(stamped, run.lock, releaseLock);
-    if (wasRunning && stamped.status !== RUNNING) {
-      // Routers forget the route before the worker can be freed (that happens after this write).
-      await this.store.publishActorChange(run.actor.atespace, run.actor.actorId);
-    }
+    // Routers forget the route before the worker can be freed (that happens after this write): the
+    // announcement is published by the write itself.
+    const stopsRunning = run.actor.status === RUNNING && stamped.status !== RUNNING;
+    run.actor = await this.store.putActor(stamped, run.lock, releaseLock, stopsRunning);
     if (releaseLock) run.released = true;
     return run.actor;
   }
