@@ -317,7 +317,7 @@ describe('encoder errors', () => {
 });
 
 describe('zstd stream helpers', () => {
-  it('round-trips through stream.pipeline and never yields more than zstd’s output block', async () => {
+  it('round-trips through stream.pipeline and never yields more than one output slice (512 KiB)', async () => {
     const input = Buffer.concat([Buffer.alloc(16 * MiB), text(MiB)]);
     const compressed: Buffer[] = [];
     await pipeline(
@@ -337,7 +337,7 @@ describe('zstd stream helpers', () => {
       out.push(chunk);
     }
     expect(Buffer.concat(out).equals(input)).toBe(true);
-    expect(largest).toBeLessThanOrEqual(256 * KiB);
+    expect(largest).toBeLessThanOrEqual(512 * KiB);
   });
 
   it('reports a frame cut short', async () => {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -6,6 +6,7 @@ import { crc32 } from 'node:zlib';
 import { SnapshotIntegrityError, type IntegrityErrorCode } from './errors';
 import { ExtentList, sameExtents, dataBytes } from './extents';
 import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION, crc32Hex } from './format';
+import { Sha256Offload } from './hash-offload';
 import { validateFileEntry, type SnapshotFileEntry } from './manifest';
 import { CorruptFrameError, TruncatedFrameError, decompressZstd } from './zstd';
 
@@ -30,48 +31,81 @@ export interface DecodeOptions {
 
 /** Where decoded extents go. Writes arrive in ascending offset order; `end` follows the last one. */
 interface ExtentSink {
-  write(data: Buffer, position: number): Promise<void>;
+  write(data: Buffer, position: number): Promise<void> | undefined;
   end(): Promise<void>;
+  /** Waits for writes in flight after a failure, ignoring their errors, so the file can be closed. */
+  settle(): Promise<void>;
 }
 
-/** Bytes gathered before one `writev`: decoded slices are ~128 KiB, so this saves most system calls. */
+/** Bytes gathered before one `writev`: decoded slices are at most ~512 KiB, and often much smaller. */
 const WRITE_BATCH = 1024 * 1024;
+/** Batches being written at once while decoding goes on (positional writes to disjoint ranges). */
+const WRITES_IN_FLIGHT = 4;
 
-/** Gathers contiguous slices and writes them with one positional `writev` per batch. */
+/**
+ * Gathers contiguous slices and writes them with one positional `writev` per batch. Up to
+ * {@link WRITES_IN_FLIGHT} batches are written on the thread pool while the caller decodes the next ones; the
+ * slices are fresh buffers the decoder never touches again, so they can be written while it goes on.
+ */
 class CoalescingWriter implements ExtentSink {
   private batch: Buffer[] = [];
   private start = 0;
   private bytes = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
 
   constructor(private readonly handle: FileHandle) {}
 
-  async write(data: Buffer, position: number): Promise<void> {
-    if (this.bytes > 0 && position !== this.start + this.bytes) await this.end();
+  write(data: Buffer, position: number): Promise<void> | undefined {
+    if (this.bytes > 0 && position !== this.start + this.bytes) this.submit();
     if (this.bytes === 0) this.start = position;
     this.batch.push(data);
     this.bytes += data.length;
-    if (this.bytes >= WRITE_BATCH) await this.end();
+    if (this.bytes >= WRITE_BATCH) this.submit();
+    if (this.failure !== undefined) return Promise.reject(this.failure.error);
+    if (this.inFlight.size >= WRITES_IN_FLIGHT) return Promise.race(this.inFlight);
+    return undefined;
   }
 
   async end(): Promise<void> {
+    this.submit();
+    await Promise.all(this.inFlight);
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+  }
+
+  private submit(): void {
     if (this.bytes === 0) return;
-    const { bytesWritten } = await this.handle.writev(this.batch, this.start);
-    if (bytesWritten < this.bytes) {
+    const job = this.writeBatch(this.batch, this.start, this.bytes).catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+    const tracked = job.then(() => {
+      this.inFlight.delete(tracked);
+    });
+    this.inFlight.add(tracked);
+    this.batch = [];
+    this.bytes = 0;
+  }
+
+  private async writeBatch(batch: Buffer[], start: number, bytes: number): Promise<void> {
+    const { bytesWritten } = await this.handle.writev(batch, start);
+    if (bytesWritten < bytes) {
       // Short write (rare on regular files): finish the rest plainly.
-      const rest = Buffer.concat(this.batch).subarray(bytesWritten);
+      const rest = Buffer.concat(batch).subarray(bytesWritten);
       let done = 0;
       while (done < rest.length) {
         const { bytesWritten: n } = await this.handle.write(
           rest,
           done,
           rest.length - done,
-          this.start + bytesWritten + done,
+          start + bytesWritten + done,
         );
         done += n;
       }
     }
-    this.batch = [];
-    this.bytes = 0;
   }
 }
 
@@ -188,6 +222,7 @@ async function decodeInto(
   const counter = { bytes: 0, crc: 0 };
   const iterator = decompressZstd(afterHeader(source, counter))[Symbol.asyncIterator]();
   const reader = new PayloadReader(iterator);
+  const hash = new Sha256Offload(dataBytes(entry.extents));
   try {
     const rawSize = safeNumber(await reader.int64('the file size'), 'file size');
     if (rawSize !== entry.rawSize) {
@@ -196,7 +231,6 @@ async function decodeInto(
         `stream holds a file of ${rawSize} bytes, the manifest says ${entry.rawSize}`,
       );
     }
-    const hash = createHash('sha256');
     const extents = new ExtentList();
     for (;;) {
       const offsetValue = await reader.int64('the next extent or the end marker');
@@ -211,8 +245,10 @@ async function decodeInto(
       }
       let position = offset;
       for await (const piece of reader.take(length)) {
-        hash.update(piece);
-        await sink.write(piece, position);
+        const hashing = hash.update(piece);
+        if (hashing !== undefined) await hashing;
+        const writing = sink.write(piece, position);
+        if (writing !== undefined) await writing;
         position += piece.length;
       }
       extents.add(offset, length);
@@ -240,7 +276,7 @@ async function decodeInto(
           `${entry.extents.length} extents with ${dataBytes(entry.extents)} bytes`,
       );
     }
-    const digest = hash.digest('hex');
+    const digest = await hash.digest();
     if (digest !== entry.sha256) {
       throw new Violation(
         'CHECKSUM_MISMATCH',
@@ -249,6 +285,8 @@ async function decodeInto(
     }
     return { name: entry.name, rawSize, dataBytes: dataBytes(found), compressedSize: counter.bytes };
   } catch (error) {
+    hash.cancel();
+    await sink.settle();
     await iterator.return?.(undefined);
     throw toIntegrityError(error, entry.name);
   }
@@ -333,5 +371,5 @@ export async function verifyStream(
 ): Promise<DecodeResult> {
   validateFileEntry(entry);
   const discard = (): Promise<void> => Promise.resolve();
-  return decodeInto(source, entry, { write: discard, end: discard });
+  return decodeInto(source, entry, { write: () => undefined, end: discard, settle: discard });
 }

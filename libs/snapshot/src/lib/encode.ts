@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 
 import { EncodeAbortedError, NotARegularFileError, SourceChangedError } from './errors';
 import { ExtentList, nonZeroRuns } from './extents';
+import { Sha256Offload } from './hash-offload';
 import { END_MARKER, FILE_ENCODING, crc32Hex, extentHeader, int64, streamHeader } from './format';
 import { type SnapshotFileEntry } from './manifest';
 import { assertFileName } from './names';
@@ -92,11 +92,12 @@ async function* encodeChunks(
   const sparse = options.sparse ?? true;
   const compressor = new ZstdCompressor(options);
   const handle = await open(path, 'r');
+  let hash: Sha256Offload | undefined;
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw new NotARegularFileError(path);
     const rawSize = stat.size;
-    const hash = createHash('sha256');
+    hash = new Sha256Offload(rawSize);
     const extents = new ExtentList();
     const window = Buffer.allocUnsafe(chunk);
     const zeros = Buffer.alloc(block);
@@ -112,7 +113,8 @@ async function* encodeChunks(
       const runs = sparse ? nonZeroRuns(data, block, zeros) : [{ start: 0, end: bytesRead }];
       for (const run of runs) {
         const piece = data.subarray(run.start, run.end);
-        hash.update(piece);
+        const hashing = hash.update(piece);
+        if (hashing !== undefined) await hashing;
         extents.add(position + run.start, piece.length);
         yield* compressor.push(extentHeader(position + run.start, piece.length));
         yield* compressor.push(piece);
@@ -125,8 +127,10 @@ async function* encodeChunks(
     }
     yield* compressor.push(int64(END_MARKER));
     yield* compressor.end();
-    done({ name, encoding: FILE_ENCODING, rawSize, sha256: hash.digest('hex'), extents: extents.toArray() });
+    const sha256 = await hash.digest();
+    done({ name, encoding: FILE_ENCODING, rawSize, sha256, extents: extents.toArray() });
   } finally {
+    hash?.cancel();
     await handle.close();
   }
 }
