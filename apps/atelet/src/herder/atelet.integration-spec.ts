@@ -1,0 +1,291 @@
+// atelet end to end through its gRPC API: atelet and two ateoms as real child processes, real runsc, the
+// real counter image (an OCI image layout from tools/images), snapshots to file:// and to an S3 server on
+// loopback. Pause (LOCAL) and resume on the same worker, suspend (EXTERNAL) and restore on the other
+// worker, a stale sandbox replaced, tampered snapshots and a wrong runsc refused.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { buildImage, COUNTER_DURABLE_DIR, type BuiltImage } from '@substrate/images';
+import { atelet } from '@substrate/proto';
+import { newSnapshotPrefix } from '@substrate/snapshot-store';
+import {
+  describeWithComponents,
+  freePort,
+  requireTool,
+  startS3Server,
+  tempDir,
+  type S3ServerInstance,
+} from '@substrate/testing';
+import {
+  NODE_COMPONENTS,
+  HerderClient,
+  ServiceProcess,
+  ateomToolsEnv,
+  callCounter,
+  endpointAddress,
+  grpcFailure,
+  sha256File,
+  socketAccepts,
+  tcpAccepts,
+} from '../../test/node-harness';
+
+const FULL = atelet.SnapshotScope.SNAPSHOT_SCOPE_FULL;
+const LOCAL = atelet.CheckpointType.CHECKPOINT_TYPE_LOCAL;
+const EXTERNAL = atelet.CheckpointType.CHECKPOINT_TYPE_EXTERNAL;
+
+describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateoms and runsc', () => {
+  const suffix = (process.pid % 100_000).toString(36);
+  const base = 5_000 + (process.pid % 1_500) * 2;
+  const workers = [
+    { name: `la${suffix}`, index: base },
+    { name: `lb${suffix}`, index: base + 1 },
+  ].map((w) => ({ ...w, uid: `uid-${w.name}`, ip: endpointAddress(w.index) }));
+  const [A, B] = workers as [(typeof workers)[number], (typeof workers)[number]];
+  let tmp: { path: string; remove: () => void };
+  let root: string;
+  let image: BuiltImage;
+  let runsc: { url: string; sha256: string };
+  let s3: S3ServerInstance;
+  const ateoms: ServiceProcess[] = [];
+  let ateletProcess: ServiceProcess | undefined;
+  let client: HerderClient;
+  const figures: Record<string, number> = {};
+
+  beforeAll(async () => {
+    tmp = tempDir('atelet-e2e');
+    root = join(tmp.path, 'node');
+    image = await buildImage('counter');
+    const runscPath = requireTool('runsc');
+    runsc = { url: `file://${runscPath}`, sha256: sha256File(runscPath) };
+    s3 = await startS3Server({ buckets: ['snapshots'] });
+    for (const worker of workers) {
+      const socket = join(root, 'workers', worker.name, 'ateom.sock');
+      ateoms.push(
+        await ServiceProcess.start(
+          `ateom ${worker.name}`,
+          'ateom',
+          {
+            ...ateomToolsEnv(),
+            ATEOM_ROOT: root,
+            ATEOM_WORKER: worker.name,
+            ATEOM_ENDPOINT_INDEX: String(worker.index),
+          },
+          () => socketAccepts(socket),
+        ),
+      );
+    }
+    const grpcPort = await freePort();
+    const httpPort = await freePort();
+    ateletProcess = await ServiceProcess.start(
+      'atelet',
+      'atelet',
+      {
+        ATELET_ROOT: root,
+        ATELET_GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
+        ATELET_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
+        ATELET_WORKERS: JSON.stringify(
+          workers.map((w) => ({
+            name: w.name,
+            uid: w.uid,
+            pool: 'counter',
+            namespace: 'demo',
+            socket: join(root, 'workers', w.name, 'ateom.sock'),
+            endpoint: `${w.ip}:80`,
+          })),
+        ),
+        ATELET_S3_ENDPOINT: s3.endpoint,
+        ATELET_S3_REGION: s3.region,
+        ATELET_S3_ACCESS_KEY_ID: s3.accessKeyId,
+        ATELET_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      },
+      () => tcpAccepts('127.0.0.1', grpcPort),
+    );
+    client = new HerderClient(`127.0.0.1:${grpcPort}`);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await ateletProcess?.stop();
+    const breakdowns = (ateletProcess?.log ?? '')
+      .split('\n')
+      .filter((line) => line.includes('Restore timing breakdown'));
+    // SIGTERM: each ateom deletes its sandbox and removes its network namespaces.
+    for (const ateom of ateoms) await ateom.stop();
+    await s3?.stop();
+    tmp?.remove();
+    // eslint-disable-next-line no-console
+    console.log(`atelet figures (ms): ${JSON.stringify(figures)}\n${breakdowns.join('\n')}`);
+  });
+
+  const actor = (actorId: string) => ({
+    actorAtespace: 'demo',
+    actorTemplateNamespace: 'demo',
+    actorTemplateName: 'counter',
+    actorId,
+  });
+  const spec = (): atelet.WorkloadSpec => ({
+    pauseImage: '',
+    containers: [
+      {
+        name: 'counter',
+        image: `oci:${image.layoutDir}:${image.tag}`,
+        command: [],
+        env: [{ name: 'TICK_MS', value: '3600000' }],
+        readyz: { httpGet: { path: image.readyzPath, port: image.port } },
+        volumeMounts: [{ name: 'data', mountPath: COUNTER_DURABLE_DIR }],
+      },
+    ],
+    volumes: [
+      {
+        name: 'data',
+        type: atelet.VolumeType.VOLUME_TYPE_DURABLE_DIR,
+        source: { $case: 'durableDir', value: {} },
+      },
+    ],
+  });
+  const assets = (sha256 = runsc.sha256): atelet.SandboxAssets => ({
+    sandboxClass: 'gvisor',
+    assets: {
+      [process.arch === 'x64' ? 'amd64' : process.arch]: { files: { runsc: { url: runsc.url, sha256 } } },
+    },
+  });
+  const external = (uri: string) => ({
+    type: EXTERNAL,
+    config: { $case: 'externalConfig' as const, value: { snapshotUriPrefix: uri } },
+    scope: FULL,
+  });
+  const local = (prefix: string) => ({
+    type: LOCAL,
+    config: { $case: 'localConfig' as const, value: { snapshotPrefix: prefix } },
+    scope: FULL,
+  });
+  async function timed<T>(name: string, body: () => Promise<T>): Promise<T> {
+    const began = performance.now();
+    const result = await body();
+    figures[name] = Math.round(performance.now() - began);
+    return result;
+  }
+
+  let fileSnapshot: string;
+
+  it('runs the counter, pauses and resumes it on the node, suspends it and restores it on another worker', async () => {
+    await timed('run_cold', () =>
+      client.run({ ...actor('c1'), targetAteomUid: A.uid, spec: spec(), sandboxAssets: assets() }),
+    );
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 1, file: 1 });
+
+    // Pause: LOCAL, on this node.
+    const paused = await timed('checkpoint_local', () =>
+      client.checkpoint({ ...actor('c1'), targetAteomUid: A.uid, ...local('c1-pause-1') }),
+    );
+    expect(paused.snapshotFiles).toEqual(expect.arrayContaining(['checkpoint.img', 'pages.img']));
+    await timed('restore_local', () =>
+      client.restore({ ...actor('c1'), targetAteomUid: A.uid, spec: spec(), ...local('c1-pause-1') }),
+    );
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 2, file: 2 });
+
+    // Suspend: EXTERNAL to file://, then restore on the other worker.
+    fileSnapshot = `file://${join(tmp.path, 'snapshots')}/${newSnapshotPrefix('c1.demo')}`;
+    const suspended = await timed('checkpoint_external_file', () =>
+      client.checkpoint({ ...actor('c1'), targetAteomUid: A.uid, ...external(fileSnapshot) }),
+    );
+    expect(suspended.snapshotFiles).toEqual(paused.snapshotFiles);
+    const manifest = JSON.parse(
+      readFileSync(join(new URL(fileSnapshot).pathname, 'manifest.json'), 'utf8'),
+    ) as {
+      scope: string;
+      assets: { runsc: { url: string; sha256: string } };
+      snapshotFiles: string[];
+    };
+    expect(manifest).toMatchObject({
+      scope: 'Full',
+      assets: { runsc },
+      snapshotFiles: suspended.snapshotFiles,
+    });
+    await timed('restore_external_file_other_worker', () =>
+      client.restore({ ...actor('c1'), targetAteomUid: B.uid, spec: spec(), ...external(fileSnapshot) }),
+    );
+    const reply = await callCounter(B.ip, 80);
+    expect(reply).toMatchObject({ memory: 3, file: 3 });
+  });
+
+  it('suspends to S3 and restores from it', async () => {
+    const uri = `s3://snapshots/demo-counter/${newSnapshotPrefix('c1.demo')}`;
+    await timed('checkpoint_external_s3', () =>
+      client.checkpoint({ ...actor('c1'), targetAteomUid: B.uid, ...external(uri) }),
+    );
+    await timed('restore_external_s3', () =>
+      client.restore({ ...actor('c1'), targetAteomUid: A.uid, spec: spec(), ...external(uri) }),
+    );
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 4, file: 4 });
+  });
+
+  it('refuses a tampered snapshot and a runsc whose sha256 does not match, and leaves the worker usable', async () => {
+    const dir = new URL(fileSnapshot).pathname;
+    const pages = readdirSync(dir).find((name) => name.startsWith('pages.img'));
+    if (pages === undefined) throw new Error('no pages.img.zstd in the snapshot');
+    const bytes = readFileSync(join(dir, pages));
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0x5a;
+    writeFileSync(join(dir, pages), bytes);
+    const tampered = await grpcFailure(
+      client.restore({ ...actor('c2'), targetAteomUid: B.uid, spec: spec(), ...external(fileSnapshot) }),
+    );
+    expect(tampered.code).toBe(status.DATA_LOSS);
+    expect(tampered.details).toContain('failed verification');
+
+    const wrong = '0'.repeat(64);
+    const refused = await grpcFailure(
+      client.run({ ...actor('c2'), targetAteomUid: B.uid, spec: spec(), sandboxAssets: assets(wrong) }),
+    );
+    expect(refused.code).toBe(status.FAILED_PRECONDITION);
+    expect(refused.details).toBe(
+      `sandbox asset ${runsc.url} has sha256 ${runsc.sha256}, expected ${wrong}; refusing to use it`,
+    );
+
+    await client.run({ ...actor('c2'), targetAteomUid: B.uid, spec: spec(), sandboxAssets: assets() });
+    expect(await callCounter(B.ip, 80)).toMatchObject({ memory: 1, file: 1 });
+  });
+
+  it('replaces a stale sandbox of another actor (released without a checkpoint) on Run and on Restore', async () => {
+    // Worker A still runs c1 and worker B c2; the control plane has given both workers to other actors.
+    await timed('run_over_stale', () =>
+      client.run({ ...actor('c3'), targetAteomUid: A.uid, spec: spec(), sandboxAssets: assets() }),
+    );
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 1, file: 1 });
+    const uri = `s3://snapshots/demo-counter/${newSnapshotPrefix('c3.demo')}`;
+    await client.checkpoint({ ...actor('c3'), targetAteomUid: A.uid, ...external(uri) });
+    await timed('restore_over_stale', () =>
+      client.restore({ ...actor('c3'), targetAteomUid: B.uid, spec: spec(), ...external(uri) }),
+    );
+    expect(await callCounter(B.ip, 80)).toMatchObject({ memory: 2, file: 2 });
+  });
+
+  it('runs one operation per worker at a time and validates requests', async () => {
+    const first = client.run({
+      ...actor('c4'),
+      targetAteomUid: A.uid,
+      spec: spec(),
+      sandboxAssets: assets(),
+    });
+    const second = await grpcFailure(
+      client.run({ ...actor('c5'), targetAteomUid: A.uid, spec: spec(), sandboxAssets: assets() }),
+    );
+    await first;
+    expect(second.code).toBe(status.FAILED_PRECONDITION);
+    expect(second.details).toBe(`worker ${A.name} is busy: Run refused while Run is in progress`);
+
+    const invalid = await grpcFailure(
+      client.run({ ...actor('Not_A_Label'), targetAteomUid: A.uid, spec: spec(), sandboxAssets: assets() }),
+    );
+    expect(invalid.code).toBe(status.INVALID_ARGUMENT);
+    expect(invalid.details).toBe('actor_id: "Not_A_Label" is not a DNS-1123 label');
+    const notRunning = await grpcFailure(
+      client.checkpoint({ ...actor('c9'), targetAteomUid: A.uid, ...local('x') }),
+    );
+    expect(notRunning.code).toBe(status.FAILED_PRECONDITION);
+    const unknown = await grpcFailure(
+      client.checkpoint({ ...actor('c4'), targetAteomUid: 'nope', ...local('x') }),
+    );
+    expect(unknown.code).toBe(status.NOT_FOUND);
+  });
+});

@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { parseCounterReply, type CounterReply } from '@substrate/images';
+import { atelet } from '@substrate/proto';
+import { requireTool } from '@substrate/testing';
+
+export const REPO_ROOT = resolve(__dirname, '../../..');
+const SWC_REGISTER = join(REPO_ROOT, 'tools/scripts/swc-register.js');
+
+/** The tools an atelet integration test needs (ateom's, as it runs real ateoms). */
+export const NODE_COMPONENTS = ['runsc', 'ip', 'nft', 'sysctl', 'unshare', 'nsenter', 'tar', 'mkfifo'];
+
+/** The endpoint address of ateom's forwarded worker network `index` (docs/sandbox.md). */
+export function endpointAddress(index: number): string {
+  const n = 4 * index + 2;
+  return `169.254.${128 + Math.floor(n / 256)}.${n % 256}`;
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** A service (ateom or atelet) run from source as a child process; stopped by pid. */
+export class ServiceProcess {
+  private output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
+    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString('utf8')).slice(-65_536));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  }
+
+  /** Starts `apps/<app>/src/main.ts` with `env` and waits until `ready` says so. */
+  static async start(
+    name: string,
+    app: 'ateom' | 'atelet',
+    env: Record<string, string>,
+    ready: () => Promise<boolean>,
+  ): Promise<ServiceProcess> {
+    const child = spawn(process.execPath, ['-r', SWC_REGISTER, join(REPO_ROOT, 'apps', app, 'src/main.ts')], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new ServiceProcess(name, child);
+    let running = true;
+    void service.exited.then(() => (running = false));
+    while (!(await ready())) {
+      if (!running) throw new Error(`${name} exited before it was ready:\n${service.log}`);
+      await sleep(50);
+    }
+    return service;
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  /** SIGTERM by pid; resolves once reaped. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
+      process.kill(this.child.pid, 'SIGTERM');
+    }
+    await this.exited;
+  }
+}
+
+export function socketAccepts(path: string): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+export function tcpAccepts(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+/** One GET; the client closes the connection once the answer is read (this runsc cannot checkpoint open ones). */
+export function httpGet(host: string, port: number, path: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const req = request(
+      { host, port, path, agent: false, timeout: 10_000, headers: { connection: 'keep-alive' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('error', fail);
+        res.once('end', () => {
+          req.destroy();
+          if (res.statusCode === 200) done(Buffer.concat(chunks).toString('utf8'));
+          else fail(new Error(`GET ${path}: HTTP ${String(res.statusCode)}`));
+        });
+      },
+    );
+    req.once('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 10 s`)));
+    req.once('error', fail);
+    req.end();
+  });
+}
+
+export async function callCounter(host: string, port: number): Promise<CounterReply> {
+  return parseCounterReply(await httpGet(host, port, '/'));
+}
+
+/** A promise-returning client of atelet's AteomHerder. */
+export class HerderClient {
+  readonly raw: atelet.AteomHerderClient;
+
+  constructor(address: string) {
+    this.raw = new atelet.AteomHerderClient(address, credentials.createInsecure());
+  }
+
+  run(request: Partial<atelet.RunRequest>): Promise<atelet.RunResponse> {
+    return this.call((r, m, o, cb) => this.raw.run(r, m, o, cb), atelet.RunRequest.fromPartial(request));
+  }
+
+  checkpoint(request: Partial<atelet.CheckpointRequest>): Promise<atelet.CheckpointResponse> {
+    return this.call(
+      (r, m, o, cb) => this.raw.checkpoint(r, m, o, cb),
+      atelet.CheckpointRequest.fromPartial(request),
+    );
+  }
+
+  restore(request: Partial<atelet.RestoreRequest>): Promise<atelet.RestoreResponse> {
+    return this.call(
+      (r, m, o, cb) => this.raw.restore(r, m, o, cb),
+      atelet.RestoreRequest.fromPartial(request),
+    );
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+
+  private call<Req, Res>(
+    method: (
+      request: Req,
+      metadata: Metadata,
+      options: { deadline: Date },
+      callback: (error: ServiceError | null, response: Res) => void,
+    ) => unknown,
+    request: Req,
+  ): Promise<Res> {
+    return new Promise((done, fail) => {
+      method(request, new Metadata(), { deadline: new Date(Date.now() + 240_000) }, (error, response) =>
+        error ? fail(error) : done(response),
+      );
+    });
+  }
+}
+
+/** The gRPC failure of a call that must fail. */
+export async function grpcFailure(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Tools the ateom processes use, by absolute path. */
+export function ateomToolsEnv(): Record<string, string> {
+  return {
+    ATEOM_RUNSC_PATH: requireTool('runsc'),
+    ATEOM_IP: requireTool('ip'),
+    ATEOM_NFT: requireTool('nft'),
+    ATEOM_SYSCTL: requireTool('sysctl'),
+    ATEOM_UNSHARE: requireTool('unshare'),
+    ATEOM_NSENTER: requireTool('nsenter'),
+    ATEOM_TAR: requireTool('tar'),
+  };
+}
