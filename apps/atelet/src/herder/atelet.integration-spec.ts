@@ -113,7 +113,6 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
     for (const ateom of ateoms) await ateom.stop();
     await s3?.stop();
     tmp?.remove();
-    // eslint-disable-next-line no-console
     console.log(`atelet figures (ms): ${JSON.stringify(figures)}\n${breakdowns.join('\n')}`);
   });
 
