@@ -10,7 +10,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -172,27 +171,43 @@ export class AteomTestClient {
 }
 
 /**
- * One GET to the actor; the body as text. The client closes the connection once the answer is read, so
- * no sandbox endpoint stays connected (this runsc refuses to checkpoint one).
+ * One GET to the actor over a raw TCP connection; the body as text. The client closes first (FIN after
+ * the answer) and settles only when the sandbox's FIN has arrived: a checkpoint taken while a sandbox
+ * endpoint is still closing fails ("endpoint cannot be saved in connected state"), and one the server
+ * closed first would sit in TIME_WAIT inside the sandbox. Answers need a Content-Length.
  */
 export function httpGet(host: string, port: number, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host, port, path, agent: false, timeout: 10_000, headers: { connection: 'keep-alive' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.once('error', reject);
-        res.once('end', () => {
-          req.destroy();
-          if (res.statusCode === 200) resolve(Buffer.concat(chunks).toString('utf8'));
-          else reject(new Error(`GET ${path}: HTTP ${String(res.statusCode)}`));
-        });
-      },
-    );
-    req.once('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 10 s`)));
-    req.once('error', reject);
-    req.end();
+    const socket = connect({ host, port });
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`GET ${path}: no answer within 10 s`)));
+    let received = Buffer.alloc(0);
+    let answer: { status: number; body: string } | undefined;
+    socket.once('connect', () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: keep-alive\r\n\r\n`);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const headerEnd = received.indexOf('\r\n\r\n');
+      if (answer !== undefined || headerEnd < 0) return;
+      const head = received.subarray(0, headerEnd).toString('latin1');
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
+      if (!Number.isFinite(length)) {
+        socket.destroy(new Error(`GET ${path}: answer without Content-Length`));
+        return;
+      }
+      if (received.length < headerEnd + 4 + length) return;
+      answer = {
+        status: Number(head.split(' ')[1]),
+        body: received.subarray(headerEnd + 4, headerEnd + 4 + length).toString('utf8'),
+      };
+      socket.end();
+    });
+    socket.once('error', reject);
+    socket.once('close', () => {
+      if (answer === undefined) reject(new Error(`GET ${path}: connection closed before the answer`));
+      else if (answer.status === 200) resolve(answer.body);
+      else reject(new Error(`GET ${path}: HTTP ${answer.status}`));
+    });
   });
 }
 
