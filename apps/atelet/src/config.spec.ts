@@ -2,13 +2,79 @@ import { Settings } from '@substrate/service';
 import { loadAteletConfig } from './config';
 
 describe('atelet configuration', () => {
-  it('defaults to a loopback listen address', () => {
-    expect(loadAteletConfig(new Settings({})).http).toEqual({ host: '127.0.0.1', port: 8483 });
+  it('defaults to loopback listen addresses and the shared node directory', () => {
+    const config = loadAteletConfig(new Settings({}));
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8483 });
+    expect(config.grpc).toEqual({ host: '127.0.0.1', port: 8085 });
+    expect(config.actorsDir).toBe('/var/lib/substrate/actors');
+    expect(config.workers).toEqual([]);
+    expect(config.registration).toBeUndefined();
   });
 
   it('names the setting when it is malformed', () => {
     expect(() => loadAteletConfig(new Settings({ ATELET_HTTP_LISTEN: 'nowhere' }))).toThrow(
       'invalid configuration: ATELET_HTTP_LISTEN: expected host:port, got "nowhere"',
     );
+  });
+
+  it('reads workers from JSON (or YAML) and checks each field', () => {
+    const workers = JSON.stringify([
+      { name: 'w0', pool: 'counter', socket: '/srv/w0/ateom.sock', endpoint: '169.254.128.2:80' },
+      {
+        name: 'w1',
+        uid: 'uid-1',
+        namespace: 'demo',
+        pool: 'counter',
+        socket: '/srv/w1/ateom.sock',
+        endpoint: '169.254.128.6:8080',
+      },
+    ]);
+    expect(loadAteletConfig(new Settings({ ATELET_WORKERS: workers })).workers).toEqual([
+      {
+        name: 'w0',
+        uid: 'w0',
+        namespace: 'default',
+        pool: 'counter',
+        socket: '/srv/w0/ateom.sock',
+        endpoint: { ip: '169.254.128.2', port: 80 },
+      },
+      {
+        name: 'w1',
+        uid: 'uid-1',
+        namespace: 'demo',
+        pool: 'counter',
+        socket: '/srv/w1/ateom.sock',
+        endpoint: { ip: '169.254.128.6', port: 8080 },
+      },
+    ]);
+    expect(() =>
+      loadAteletConfig(
+        new Settings({ ATELET_WORKERS: '[{"name":"w0","pool":"p","socket":"rel","endpoint":"1.2.3.4:80"}]' }),
+      ),
+    ).toThrow('invalid configuration: ATELET_WORKERS[0].socket: must be an absolute path');
+    expect(() =>
+      loadAteletConfig(
+        new Settings({ ATELET_WORKERS: '[{"name":"w0","pool":"p","socket":"/s","endpoint":"nowhere"}]' }),
+      ),
+    ).toThrow('ATELET_WORKERS[0].endpoint: expected ipv4:port, got "nowhere"');
+    expect(() => loadAteletConfig(new Settings({ ATELET_WORKERS: '{}' }))).toThrow(
+      'ATELET_WORKERS: expected a list of workers',
+    );
+  });
+
+  it('turns registration on with the ateapi address', () => {
+    const config = loadAteletConfig(
+      new Settings({
+        ATELET_ATEAPI_ADDRESS: '127.0.0.1:8443',
+        ATELET_NODE_NAME: 'node-a',
+        ATELET_GRPC_LISTEN: '127.0.0.1:9000',
+      }),
+    );
+    expect(config.registration).toEqual({
+      ateapiAddress: '127.0.0.1:8443',
+      nodeName: 'node-a',
+      advertiseAddress: '127.0.0.1:9000',
+      leaseSeconds: 30,
+    });
   });
 });
