@@ -5,5 +5,5 @@ import { loadAtenetConfig } from './config';
 
 runMain('atenet', async () => {
   const config = loadAtenetConfig();
-  return startService({ name: 'atenet', module: AppModule, ...config.http });
+  return startService({ name: 'atenet', module: AppModule.forRoot(config), ...config.http });
 });

@@ -23,3 +23,4 @@ export {
   splitMethodPath,
 } from './lib/grpc-services';
 export { PROTO_DIR, PROTO_FILES } from './lib/proto-dir';
+export { ACTOR_CHANGES_CHANNEL } from './lib/channels';

@@ -1,6 +1,7 @@
 export { describeWithComponents } from './lib/components';
 export { freePort, freePorts } from './lib/ports';
 export { ManagedProcess, tempDir } from './lib/process';
+export { ServiceProcess, type ServiceProcessOptions } from './lib/service-process';
 export {
   redisCommand,
   startRedis,

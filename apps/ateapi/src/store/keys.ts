@@ -29,9 +29,5 @@ export function keyParts(key: string, prefix: string): string[] | undefined {
   return key.slice(prefix.length + 1, -1).split('/');
 }
 
-/**
- * Pub/sub channel on which ateapi announces `<atespace>/<actor>` whenever an actor stops RUNNING
- * (suspend, pause, worker lost, recovery). Routers drop their cached route to the actor's worker and
- * close their connections to it before the worker can be given to anyone else.
- */
-export const ACTOR_CHANGES_CHANNEL = 'ate:actor-changes';
+/** The actor-changes channel (see @substrate/proto). */
+export { ACTOR_CHANGES_CHANNEL } from '@substrate/proto';

@@ -1,4 +1,4 @@
-import { Logger, type INestApplication, type Type } from '@nestjs/common';
+import { type DynamicModule, Logger, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from './config';
 
@@ -6,7 +6,7 @@ import { ConfigError } from './config';
 export interface ServiceOptions {
   /** Component name, used in logs. */
   readonly name: string;
-  readonly module: Type<unknown>;
+  readonly module: Type<unknown> | DynamicModule;
   readonly host: string;
   readonly port: number;
 }

@@ -1,0 +1,5 @@
+import { stopJestRedis } from '@substrate/testing';
+
+export default async function globalTeardown(): Promise<void> {
+  await stopJestRedis();
+}
