@@ -51,8 +51,20 @@ export class ControlStore {
   // ---- actors ---------------------------------------------------------------------------------
 
   async getActor(atespace: string, actorId: string): Promise<ateapi.Actor | undefined> {
-    const [version, data] = await this.redis.hmgetBuffer(actorKey(atespace, actorId), 'v', 'd');
-    return version && data ? decodeActor(atespace, actorId, version, data) : undefined;
+    return this.readActor(actorKey(atespace, actorId), atespace, actorId);
+  }
+
+  /** Reads an actor record: a `<version>:<data>` string, or a {v, d} hash written by earlier versions. */
+  private async readActor(key: string, atespace: string, actorId: string): Promise<ateapi.Actor | undefined> {
+    let record: Buffer | null;
+    try {
+      record = await this.redis.getBuffer(key);
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('WRONGTYPE'))) throw error;
+      const [version, data] = await this.redis.hmgetBuffer(key, 'v', 'd');
+      return version && data ? decodeActor(atespace, actorId, version, data) : undefined;
+    }
+    return record ? decodeActorRecord(atespace, actorId, record) : undefined;
   }
 
   /** Stores a new actor at version 1; `EXISTS` when one with that ref already exists. */
@@ -74,11 +86,11 @@ export class ControlStore {
     announceChange = false,
   ): Promise<ateapi.Actor> {
     const stored = { ...actor, version: actor.version + 1 };
-    const result = await this.redis.atePut(
+    const result = await this.redis.atePutActor(
       actorKey(actor.atespace, actor.actorId),
       lock ? lockKey(lock.atespace, lock.actorId) : actorKey(actor.atespace, actor.actorId),
       String(actor.version),
-      Buffer.from(ateapi.Actor.encode(stored).finish()),
+      encodeActorRecord(stored),
       lock?.token ?? '',
       releaseLock ? '1' : '0',
       announceChange ? ACTOR_CHANGES_CHANNEL : '',
@@ -91,7 +103,7 @@ export class ControlStore {
   /** Deletes an actor if its version is still `version`. */
   async deleteActor(atespace: string, actorId: string, version: number): Promise<void> {
     checkWrite(
-      await this.redis.ateDel(actorKey(atespace, actorId), String(version)),
+      await this.redis.ateDelActor(actorKey(atespace, actorId), String(version)),
       `actor ${atespace}/${actorId}`,
     );
   }
@@ -114,11 +126,11 @@ export class ControlStore {
     );
     if (result === ScriptFailure.Missing) return undefined;
     if (result === ScriptFailure.LockBusy) return 'busy';
-    if (!Array.isArray(result)) throw new StoreError('CORRUPT', `unexpected lock result ${String(result)}`);
-    return {
-      lock: { atespace, actorId, token },
-      actor: decodeActor(atespace, actorId, result[0], result[1]),
-    };
+    let actor: ateapi.Actor;
+    if (Buffer.isBuffer(result)) actor = decodeActorRecord(atespace, actorId, result);
+    else if (Array.isArray(result)) actor = decodeActor(atespace, actorId, result[0], result[1]);
+    else throw new StoreError('CORRUPT', `unexpected lock result ${String(result)}`);
+    return { lock: { atespace, actorId, token }, actor };
   }
 
   /** Releases a lock if it is still ours (a lost lock is not an error: its TTL ended it). */
@@ -158,8 +170,7 @@ export class ControlStore {
         keys.map(async (key) => {
           const parts = keyParts(key, 'a:');
           if (parts?.length !== 2) return undefined;
-          const [version, data] = await this.redis.hmgetBuffer(key, 'v', 'd');
-          return version && data ? decodeActor(parts[0] ?? '', parts[1] ?? '', version, data) : undefined;
+          return this.readActor(key, parts[0] ?? '', parts[1] ?? '');
         }),
       );
       for (const actor of records) if (actor) actors.push(actor);
@@ -325,6 +336,26 @@ function checkWrite(result: number, what: string): void {
     default:
       if (result < 1) throw new StoreError('CORRUPT', `unexpected store result ${result} for ${what}`);
   }
+}
+
+const COLON = 0x3a;
+
+/** An actor's stored record: `<version>:<ateapi.Actor protobuf>` (see PUT_ACTOR in scripts.ts). */
+function encodeActorRecord(actor: ateapi.Actor): Buffer {
+  const data = ateapi.Actor.encode(actor).finish();
+  const head = `${actor.version}:`;
+  const record = Buffer.allocUnsafe(head.length + data.length);
+  record.write(head, 0, 'latin1');
+  record.set(data, head.length);
+  return record;
+}
+
+function decodeActorRecord(atespace: string, actorId: string, record: Buffer): ateapi.Actor {
+  const colon = record.indexOf(COLON);
+  if (colon < 1 || colon > 20) {
+    throw new StoreError('CORRUPT', `stored actor ${atespace}/${actorId} has no version`);
+  }
+  return decodeActor(atespace, actorId, record.subarray(0, colon), record.subarray(colon + 1));
 }
 
 function decodeActor(atespace: string, actorId: string, version: Buffer, data: Buffer): ateapi.Actor {

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterNode } from 'ioredis';
-import { DEL, LOCK_AND_GET, PUT, RENEW, UNLOCK } from './scripts';
+import { DEL, DEL_ACTOR, LOCK_AND_GET, PUT, PUT_ACTOR, RENEW, UNLOCK } from './scripts';
 
 /** Where the state store is: one standalone server, or the seed nodes of a Redis Cluster. */
 export type RedisTarget =
@@ -19,12 +19,23 @@ interface StoreCommands {
     message: string,
   ): Promise<number>;
   ateDel(record: string, expected: string): Promise<number>;
+  atePutActor(
+    actor: string,
+    lock: string,
+    expected: string,
+    record: Buffer,
+    token: string,
+    release: string,
+    channel: string,
+    message: string,
+  ): Promise<number>;
+  ateDelActor(actor: string, expected: string): Promise<number>;
   ateLockAndGetBuffer(
     lock: string,
     actor: string,
     token: string,
     ttlMs: string,
-  ): Promise<number | [Buffer, Buffer]>;
+  ): Promise<number | Buffer | [Buffer, Buffer]>;
   ateUnlock(lock: string, token: string): Promise<number>;
   ateRenew(worker: string, expiresMs: string): Promise<number>;
 }
@@ -52,6 +63,8 @@ export class RedisConnection {
           });
     client.defineCommand('atePut', { numberOfKeys: 2, lua: PUT });
     client.defineCommand('ateDel', { numberOfKeys: 1, lua: DEL });
+    client.defineCommand('atePutActor', { numberOfKeys: 2, lua: PUT_ACTOR });
+    client.defineCommand('ateDelActor', { numberOfKeys: 1, lua: DEL_ACTOR });
     client.defineCommand('ateLockAndGet', { numberOfKeys: 2, lua: LOCK_AND_GET });
     client.defineCommand('ateUnlock', { numberOfKeys: 1, lua: UNLOCK });
     client.defineCommand('ateRenew', { numberOfKeys: 1, lua: RENEW });

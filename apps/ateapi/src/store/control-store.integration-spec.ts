@@ -1,0 +1,102 @@
+// The actor record format against real Redis (standalone and cluster): actors are stored as compact
+// `<version>:<protobuf>` strings, and actors that earlier versions stored as {v, d} hashes are still
+// read, locked, updated (becoming strings) and deleted.
+import { ateapi } from '@substrate/proto';
+import { describeWithComponents, jestRedis } from '@substrate/testing';
+import { ControlStore } from './control-store';
+import { actorKey } from './keys';
+import { RedisConnection, type RedisTarget } from './redis-connection';
+import { isStoreError } from './store-error';
+
+const actor = (atespace: string, actorId: string): ateapi.Actor => ({
+  ...ateapi.Actor.fromPartial({}),
+  actorId,
+  atespace,
+  actorTemplateNamespace: 'default',
+  actorTemplateName: 'counter',
+  status: ateapi.Actor_Status.STATUS_SUSPENDED,
+  statusChangedUnixMs: 1_700_000_000_000,
+  latestSnapshotInfo: {
+    type: ateapi.SnapshotType.SNAPSHOT_TYPE_EXTERNAL,
+    data: {
+      $case: 'external',
+      value: { snapshotUriPrefix: `s3://bucket/snapshots/${actorId}.${atespace}/2026-11-30T09:00:00.000Z-X` },
+    },
+  },
+});
+
+describeWithComponents(['redis-server'], 'ControlStore actor records', () => {
+  describe.each<'standalone' | 'cluster'>(['standalone', 'cluster'])('on %s Redis', (mode) => {
+    let connection: RedisConnection;
+    let store: ControlStore;
+    const space = `records-${mode}`;
+
+    beforeAll(async () => {
+      const { url, clusterSeeds } = jestRedis();
+      const target: RedisTarget = mode === 'standalone' ? { mode, url } : { mode, seeds: clusterSeeds };
+      connection = new RedisConnection(target);
+      await connection.connect();
+      store = new ControlStore(connection);
+    });
+
+    afterAll(async () => {
+      await connection.close();
+    });
+
+    it('stores an actor as one compact string and reads back exactly what was written', async () => {
+      const created = await store.createActor(actor(space, 'compact'));
+      const raw = await connection.client.getBuffer(actorKey(space, 'compact'));
+      expect(raw?.subarray(0, 2).toString()).toBe('1:');
+      expect(ateapi.Actor.decode(raw?.subarray(2) ?? Buffer.alloc(0))).toEqual(created);
+      expect(await store.getActor(space, 'compact')).toEqual(created);
+
+      const locked = await store.lockActor(space, 'compact', 5_000);
+      if (locked === undefined || locked === 'busy') throw new Error('lock not taken');
+      expect(locked.actor).toEqual(created);
+      const updated = await store.putActor(
+        { ...locked.actor, status: ateapi.Actor_Status.STATUS_RESUMING },
+        locked.lock,
+        true,
+      );
+      expect(updated.version).toBe(2);
+      expect(await store.getActor(space, 'compact')).toEqual(updated);
+      expect(await store.isActorLocked(space, 'compact')).toBe(false);
+
+      const stale = await store.putActor(created).catch((error: unknown) => error);
+      expect(isStoreError(stale, 'CONFLICT')).toBe(true);
+      const again = await store.createActor(actor(space, 'compact')).catch((error: unknown) => error);
+      expect(isStoreError(again, 'EXISTS')).toBe(true);
+      const wrongDelete = await store.deleteActor(space, 'compact', 1).catch((error: unknown) => error);
+      expect(isStoreError(wrongDelete, 'CONFLICT')).toBe(true);
+      await store.deleteActor(space, 'compact', 2);
+      expect(await store.getActor(space, 'compact')).toBeUndefined();
+    });
+
+    it('reads, locks, updates and deletes an actor stored as a {v, d} hash by an earlier version', async () => {
+      const legacy = { ...actor(space, 'legacy'), version: 7 };
+      const key = actorKey(space, 'legacy');
+      await connection.client.hset(key, 'v', '7', 'd', Buffer.from(ateapi.Actor.encode(legacy).finish()));
+
+      expect(await store.getActor(space, 'legacy')).toEqual(legacy);
+      const page = await store.listActors(1000, '', space);
+      expect(page.actors.find((a) => a.actorId === 'legacy')).toEqual(legacy);
+
+      const locked = await store.lockActor(space, 'legacy', 5_000);
+      if (locked === undefined || locked === 'busy') throw new Error('lock not taken');
+      expect(locked.actor).toEqual(legacy);
+      const stale = await store
+        .putActor({ ...legacy, version: 6 }, locked.lock)
+        .catch((error: unknown) => error);
+      expect(isStoreError(stale, 'CONFLICT')).toBe(true);
+      const updated = await store.putActor({ ...legacy, ateomPodUid: 'w-1' }, locked.lock, true);
+      expect(updated.version).toBe(8);
+      expect(await connection.client.type(key)).toBe('string');
+      expect(await store.getActor(space, 'legacy')).toEqual(updated);
+
+      await connection.client.del(key);
+      await connection.client.hset(key, 'v', '3', 'd', Buffer.from(ateapi.Actor.encode(legacy).finish()));
+      await store.deleteActor(space, 'legacy', 3);
+      expect(await connection.client.exists(key)).toBe(0);
+    });
+  });
+});
