@@ -1,6 +1,7 @@
 // Redis key layout. Every key that one atomic script touches shares a hash tag (`{...}`), so the same
 // scripts run on a standalone Redis and on a Redis Cluster:
-//   a:{<atespace>/<actor>}          hash {v: version, d: ateapi.Actor protobuf}   the actor record
+//   a:{<atespace>/<actor>}          string `<version>:<ateapi.Actor protobuf>`    the actor record
+//                                   (a {v, d} hash when written by earlier versions; see scripts.ts)
 //   l:{<atespace>/<actor>}          string token, PX ttl                          the actor's workflow lock
 //   w:{<namespace>/<pool>/<pod>}    hash {v, d: ateapi.Worker protobuf}           a worker record
 //   s:{<atespace>}                  hash {v, d: ateapi.Atespace protobuf, x: "1" while deleting}
