@@ -161,12 +161,16 @@ describe('uploadSnapshot / downloadSnapshot (file://, with injected failures)', 
     store.putFailures.set('manifest.json', { left: 1, error: unavailable });
     const retried: string[] = [];
     const prefix = newSnapshotPrefix('actor-1');
+    let last: TransferProgress | undefined;
     const result = await uploadSnapshot(store, prefix, source, names, {
       metadata: METADATA,
       retry: fastRetry,
       onRetry: (r) => retried.push(`${r.fileName}#${r.attempt}`),
+      onProgress: (p) => (last = p),
     });
     expect(result.retries).toBe(3);
+    // Bytes of the failed attempts were taken back: the count ends exactly at the total.
+    expect(last).toMatchObject({ bytesDone: 24 * MiB, bytesTotal: 24 * MiB, filesDone: 3, retries: 3 });
     expect(retried.sort()).toEqual(['manifest.json#1', 'pages.img#1', 'pages.img#2']);
     await downloadSnapshot(store, prefix, join(dir, 'restore'));
     await expectRestored(join(dir, 'restore'));

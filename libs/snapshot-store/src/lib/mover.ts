@@ -192,13 +192,14 @@ export async function uploadSnapshot(
     );
     const retried = (fileName: string) => (error: unknown, attempt: number) => {
       progress.retries++;
+      progress.emit();
       options.onRetry?.({ fileName, attempt, error });
     };
     const entries = await forEachLimited(files, concurrency, control, (name) => {
       let counted = 0;
       return withRetry(
         async () => {
-          progress.bytes(-counted);
+          if (counted > 0) progress.bytes(-counted); // a retry starts the file again
           counted = 0;
           const encoded = encodeFile(join(dir, name), {
             name,
@@ -350,7 +351,10 @@ export async function downloadSnapshot(
   let retries = 0;
   const retried = (fileName: string) => (error: unknown, attempt: number) => {
     retries++;
-    if (progress !== undefined) progress.retries = retries;
+    if (progress !== undefined) {
+      progress.retries = retries;
+      progress.emit();
+    }
     options.onRetry?.({ fileName, attempt, error });
   };
   try {
@@ -370,7 +374,7 @@ export async function downloadSnapshot(
       let counted = 0;
       const result = await withRetry(
         async () => {
-          files.bytes(-counted);
+          if (counted > 0) files.bytes(-counted); // a retry starts the file again
           counted = 0;
           const body = await store.get(snapshotKey(prefix, compressedObjectName(entry.name)));
           const release = control.track(body);
