@@ -667,6 +667,8 @@ main() {
   ensure_go_tools
   write_tools_json
   ensure_npm_packages
+  # Our own kubectl plugin: `kubectl ate …` finds it on the PATH (.tools/bin).
+  link_tool kubectl-ate "$REPO_ROOT/tools/bin/kubectl-ate"
   print_summary
 
   log "done in $(duration $((SECONDS - SETUP_START)))"
