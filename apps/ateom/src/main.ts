@@ -1,12 +1,14 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger } from '@nestjs/common';
 import { runMain } from '@substrate/service';
 import { loadAteomConfig } from './config';
 import { createAteomServer } from './server';
 
 runMain('ateom', async () => {
   const config = loadAteomConfig();
-  const app = await createAteomServer(config, new Logger('ateom'));
+  // One JSON object per line on stdout, with the structured fields services log (actorId, timings).
+  const logger = new ConsoleLogger('ateom', { json: true });
+  const app = await createAteomServer(config, logger);
   await app.listen();
-  new Logger('ateom').log(`serving ateom.Ateom on unix://${config.socket} (worker ${config.worker})`);
+  logger.log({ message: 'serving ateom.Ateom', socket: `unix://${config.socket}`, worker: config.worker });
 });

@@ -13,7 +13,8 @@ export type SandboxErrorCode =
   | 'INVALID_STATE'
   | 'INVALID_REQUEST'
   | 'RUNTIME_MISMATCH'
-  | 'MISSING_INPUT';
+  | 'MISSING_INPUT'
+  | 'CONNECTIONS_OPEN';
 
 /** Base class of every error the sandbox feature throws. `cause` holds the underlying error. */
 export class SandboxError extends Error {
@@ -182,5 +183,24 @@ export class MissingInputError extends SandboxError {
     options?: { cause?: unknown },
   ) {
     super('MISSING_INPUT', `${what} not found at ${path}`, options);
+  }
+}
+
+/**
+ * runsc 0.0~20240729 refuses to checkpoint a sandbox holding a TCP connection that is open or still
+ * closing (newer runsc has `-allow-connected-on-save`). The sandbox keeps running.
+ */
+export class OpenConnectionError extends SandboxError {
+  constructor(
+    readonly containerId: string,
+    readonly connection: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'CONNECTIONS_OPEN',
+      `cannot checkpoint ${containerId}: a TCP connection of the sandbox is open or closing (${connection}); ` +
+        'clients must close their connections before a checkpoint',
+      options,
+    );
   }
 }

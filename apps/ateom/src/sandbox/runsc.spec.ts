@@ -1,5 +1,5 @@
 import { InvalidNameError } from './errors';
-import { PROC_SYS_NET_WORKAROUND_SCRIPT, RunscDriver, validateContainerId } from './runsc';
+import { PROC_SYS_NET_WORKAROUND_SCRIPT, RunscDriver, openConnectionIn, validateContainerId } from './runsc';
 
 describe('runsc driver', () => {
   it('passes the flags that work with runsc 0.0~20240729 on every call', () => {
@@ -39,5 +39,13 @@ describe('runsc driver', () => {
       procSysNetWorkaround: false,
     });
     await expect(driver.state('../etc')).rejects.toThrow(InvalidNameError);
+  });
+
+  it("recognises runsc's refusal to save a connected endpoint and names the connection", () => {
+    const stderr =
+      'checkpoint failed: checkpointing container "actor": encoding error: save rejected due to unsupported ' +
+      'networking state: endpoint cannot be saved in connected state: local 169.254.17.2:80, remote 169.254.240.201:39500:\ngoroutine 91';
+    expect(openConnectionIn(stderr)).toBe('local 169.254.17.2:80, remote 169.254.240.201:39500');
+    expect(openConnectionIn('checkpoint failed: no space left on device')).toBeUndefined();
   });
 });

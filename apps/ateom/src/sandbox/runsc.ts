@@ -1,7 +1,8 @@
 import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand, type CommandOptions } from './command';
-import { CommandFailedError, InvalidNameError, RunscError } from './errors';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CommandFailedError, InvalidNameError, OpenConnectionError, RunscError } from './errors';
 
 /** `runsc state` as far as ateom reads it. */
 export interface RunscState {
@@ -74,6 +75,17 @@ export const PROC_SYS_NET_WORKAROUND_SCRIPT =
   'mount --make-rprivate / && mount -t tmpfs none /proc/sys/net && exec "$@"';
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** runsc's refusal to save a TCP endpoint; group 1 names the connection. */
+const CONNECTED_ON_SAVE = /endpoint cannot be saved in connected state: (local [^,\s]+, remote [^\s:]+:\d+)/;
+
+/** The connection named by runsc's refusal to save a TCP endpoint, if `message` is that refusal. */
+export function openConnectionIn(message: string): string | undefined {
+  return CONNECTED_ON_SAVE.exec(message)?.[1];
+}
+
+/** Retries of a checkpoint refused for a closing connection: after 50, 100, 200, 400 and 800 ms. */
+const CONNECTED_RETRIES = 5;
 
 /** Validates a runsc container id: 1–64 characters of `[A-Za-z0-9_.-]`, starting with a letter or digit. */
 export function validateContainerId(id: string): string {
@@ -165,7 +177,20 @@ export class RunscDriver {
     const started = performance.now();
     const args = ['checkpoint', '--compression=none', `--image-path=${imageDir}`];
     if (leaveRunning) args.push('--leave-running');
-    await this.control('checkpoint', id, [...args, id], this.timeouts.checkpointMs);
+    // A connection that is still closing (its last ACK in flight) makes runsc refuse the checkpoint and
+    // leaves the sandbox running; such a state clears within milliseconds, so retry a few times.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.control('checkpoint', id, [...args, id], this.timeouts.checkpointMs);
+        break;
+      } catch (error) {
+        const connection =
+          error instanceof RunscError ? CONNECTED_ON_SAVE.exec(error.message)?.[1] : undefined;
+        if (connection === undefined) throw error;
+        if (attempt >= CONNECTED_RETRIES) throw new OpenConnectionError(id, connection, { cause: error });
+        await sleep(50 * 2 ** attempt);
+      }
+    }
     const durationMs = performance.now() - started;
     const files: string[] = [];
     let bytes = 0;
