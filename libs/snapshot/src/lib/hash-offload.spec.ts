@@ -6,7 +6,7 @@ const MiB = 1024 * 1024;
 
 /** Feeds `data` in pieces of `piece` bytes, as the codec does, and returns the digest. */
 async function offloaded(data: Buffer, piece: number): Promise<string> {
-  const hash = new Sha256Offload(data.length);
+  const hash = new Sha256Offload(data.length, 'always');
   for (let i = 0; i < data.length; i += piece) {
     const pending = hash.update(data.subarray(i, i + piece));
     if (pending !== undefined) await pending;
@@ -33,7 +33,7 @@ describe('Sha256Offload', () => {
 
   it('reuses workers after cancelled jobs and runs more jobs at once than it has workers', async () => {
     for (let i = 0; i < 20; i++) {
-      const hash = new Sha256Offload(OFFLOAD_MIN_BYTES);
+      const hash = new Sha256Offload(OFFLOAD_MIN_BYTES, 'always');
       await hash.update(randomBytes(1000));
       hash.cancel();
       hash.cancel();

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -101,6 +102,16 @@ function releaseWorker(entry: HashWorker): void {
   else void entry.worker.terminate();
 }
 
+/**
+ * True when the machine seems to have a core to spare (1-minute load average at least one below the cores
+ * available). The worker only pays off then: handing the bytes over costs some 10–20% more CPU in all, so on
+ * a machine whose cores are all busy, hashing inline is as fast and cheaper.
+ */
+function spareCore(): boolean {
+  const [load = 0] = loadavg();
+  return availableParallelism() - load >= 1;
+}
+
 /** `Atomics.waitAsync` (ES2024; in Node since 16), typed here because the project's lib is ES2023. */
 type WaitAsync = (
   array: Int32Array,
@@ -126,9 +137,13 @@ export class Sha256Offload {
   private woken = 0;
   private done = false;
 
-  /** `expectedBytes`: about how much will be hashed; small jobs are hashed inline. */
-  constructor(expectedBytes: number) {
-    const entry = waitAsync === undefined || expectedBytes < OFFLOAD_MIN_BYTES ? undefined : acquireWorker();
+  /**
+   * `expectedBytes`: about how much will be hashed; small jobs are hashed inline. `when`: use a worker only
+   * when a core seems spare (the default), or whenever one is free in the pool (tests).
+   */
+  constructor(expectedBytes: number, when: 'spare-core' | 'always' = 'spare-core') {
+    const worth = expectedBytes >= OFFLOAD_MIN_BYTES && (when === 'always' || spareCore());
+    const entry = waitAsync !== undefined && worth ? acquireWorker() : undefined;
     if (entry === undefined) {
       this.inline = createHash('sha256');
       return;
