@@ -23,6 +23,8 @@ runMain('atelet', async () => {
     },
     { inheritAppConfig: true },
   );
+  // Module init (records of what each worker runs, caches) completes before the first request is served.
+  await app.init();
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   logger.log(

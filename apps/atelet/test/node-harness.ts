@@ -66,6 +66,14 @@ export class ServiceProcess {
     return this.output;
   }
 
+  /** SIGKILL by pid, as a crash would; resolves once reaped. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
+      process.kill(this.child.pid, 'SIGKILL');
+    }
+    await this.exited;
+  }
+
   /** SIGTERM by pid; resolves once reaped. */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {

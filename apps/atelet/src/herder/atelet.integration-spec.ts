@@ -49,34 +49,17 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
   const ateoms: ServiceProcess[] = [];
   let ateletProcess: ServiceProcess | undefined;
   let client: HerderClient;
-  const figures: Record<string, number> = {};
-
-  beforeAll(async () => {
-    tmp = tempDir('atelet-e2e');
-    root = join(tmp.path, 'node');
-    image = await buildImage('counter');
-    const runscPath = requireTool('runsc');
-    runsc = { url: `file://${runscPath}`, sha256: sha256File(runscPath) };
-    s3 = await startS3Server({ buckets: ['snapshots'] });
-    for (const worker of workers) {
-      const socket = join(root, 'workers', worker.name, 'ateom.sock');
-      ateoms.push(
-        await ServiceProcess.start(
-          `ateom ${worker.name}`,
-          'ateom',
-          {
-            ...ateomToolsEnv(),
-            ATEOM_ROOT: root,
-            ATEOM_WORKER: worker.name,
-            ATEOM_ENDPOINT_INDEX: String(worker.index),
-          },
-          () => socketAccepts(socket),
-        ),
-      );
-    }
-    const grpcPort = await freePort();
-    const httpPort = await freePort();
-    ateletProcess = await ServiceProcess.start(
+  let grpcPort: number;
+  let httpPort: number;
+  const ateomEnv = (worker: (typeof workers)[number]) => ({
+    ...ateomToolsEnv(),
+    ATEOM_ROOT: root,
+    ATEOM_WORKER: worker.name,
+    ATEOM_ENDPOINT_INDEX: String(worker.index),
+  });
+  const ateomSocket = (worker: (typeof workers)[number]) => join(root, 'workers', worker.name, 'ateom.sock');
+  const startAtelet = () =>
+    ServiceProcess.start(
       'atelet',
       'atelet',
       {
@@ -89,7 +72,7 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
             uid: w.uid,
             pool: 'counter',
             namespace: 'demo',
-            socket: join(root, 'workers', w.name, 'ateom.sock'),
+            socket: ateomSocket(w),
             endpoint: `${w.ip}:80`,
           })),
         ),
@@ -100,13 +83,33 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
       },
       () => tcpAccepts('127.0.0.1', grpcPort),
     );
+  const figures: Record<string, number> = {};
+  let ateletLogs = '';
+
+  beforeAll(async () => {
+    tmp = tempDir('atelet-e2e');
+    root = join(tmp.path, 'node');
+    image = await buildImage('counter');
+    const runscPath = requireTool('runsc');
+    runsc = { url: `file://${runscPath}`, sha256: sha256File(runscPath) };
+    s3 = await startS3Server({ buckets: ['snapshots'] });
+    for (const worker of workers) {
+      ateoms.push(
+        await ServiceProcess.start(`ateom ${worker.name}`, 'ateom', ateomEnv(worker), () =>
+          socketAccepts(ateomSocket(worker)),
+        ),
+      );
+    }
+    grpcPort = await freePort();
+    httpPort = await freePort();
+    ateletProcess = await startAtelet();
     client = new HerderClient(`127.0.0.1:${grpcPort}`);
   });
 
   afterAll(async () => {
     client?.close();
     await ateletProcess?.stop();
-    const breakdowns = (ateletProcess?.log ?? '')
+    const breakdowns = `${ateletLogs}${ateletProcess?.log ?? ''}`
       .split('\n')
       .filter((line) => line.includes('Restore timing breakdown'));
     // SIGTERM: each ateom deletes its sandbox and removes its network namespaces.
@@ -286,5 +289,32 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
       client.checkpoint({ ...actor('c4'), targetAteomUid: 'nope', ...local('x') }),
     );
     expect(unknown.code).toBe(status.NOT_FOUND);
+  });
+
+  it('keeps what each worker runs across an atelet restart; DATA scope restarts the process over the durable dir', async () => {
+    // c4 runs on worker A (the busy test started it).
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 1, file: 1 });
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 2, file: 2 });
+    ateletLogs += ateletProcess?.log ?? '';
+    await ateletProcess?.stop();
+    client.close();
+    ateletProcess = await startAtelet();
+    client = new HerderClient(`127.0.0.1:${grpcPort}`);
+    const uri = `s3://snapshots/demo-counter/${newSnapshotPrefix('c4.demo')}`;
+    const data = { ...external(uri), scope: atelet.SnapshotScope.SNAPSHOT_SCOPE_DATA };
+    await client.checkpoint({ ...actor('c4'), targetAteomUid: A.uid, ...data });
+    await client.restore({ ...actor('c4'), targetAteomUid: B.uid, spec: spec(), ...data });
+    expect(await callCounter(B.ip, 80)).toMatchObject({ memory: 1, file: 3 });
+  });
+
+  it('runs on a worker whose ateom was killed and restarted', async () => {
+    // Worker B runs c4; its ateom dies and a new one takes the worker over (deleting the orphan sandbox).
+    const index = workers.indexOf(B);
+    await ateoms[index]?.kill();
+    ateoms[index] = await ServiceProcess.start(`ateom ${B.name}`, 'ateom', ateomEnv(B), () =>
+      socketAccepts(ateomSocket(B)),
+    );
+    await client.run({ ...actor('c6'), targetAteomUid: B.uid, spec: spec(), sandboxAssets: assets() });
+    expect(await callCounter(B.ip, 80)).toMatchObject({ memory: 1, file: 1 });
   });
 });

@@ -304,16 +304,12 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
         totalMs: performance.now() - began,
         bytes: fetched.snapshot.bytes,
       };
-      this.logger.log({
-        message: 'Restore timing breakdown',
-        actorId: call.actor.actorId,
-        worker: worker.config.name,
-        source: call.target.kind,
-        download: Math.round(timing.downloadMs),
-        oci_unpack: Math.round(timing.unpackMs),
-        ateom_restore: Math.round(timing.ateomRestoreMs),
-        total: Math.round(timing.totalMs),
-      });
+      // One line, so it can be grepped and parsed: `Restore timing breakdown actor=… download=…ms …`.
+      this.logger.log(
+        `Restore timing breakdown actorId=${call.actor.actorId} worker=${worker.config.name} source=${call.target.kind} ` +
+          `download=${Math.round(timing.downloadMs)}ms oci_unpack=${Math.round(timing.unpackMs)}ms ` +
+          `ateom_restore=${Math.round(timing.ateomRestoreMs)}ms total=${Math.round(timing.totalMs)}ms bytes=${timing.bytes}`,
+      );
       return timing;
     });
   }
