@@ -84,8 +84,13 @@ export class Scheduler {
     const eligible = new Set(
       request.pools.map((pool) => poolKey(pool.metadata.namespace ?? 'default', pool.metadata.name ?? '')),
     );
+    // Compared field by field: this runs for every cached worker on every claim.
     const inPool = (worker: ateapi.Worker) =>
-      eligible.has(poolKey(worker.workerNamespace, worker.workerPool));
+      request.pools.some(
+        (pool) =>
+          (pool.metadata.name ?? '') === worker.workerPool &&
+          (pool.metadata.namespace ?? 'default') === worker.workerNamespace,
+      );
     const onNode = (worker: ateapi.Worker) =>
       !request.nodes?.length || request.nodes.includes(worker.nodeName);
 
@@ -100,12 +105,11 @@ export class Scheduler {
     const accept = (worker: ateapi.Worker) => inPool(worker) && onNode(worker);
     const waitUntil = Math.min(request.deadline, this.now() + this.options.capacityWaitMs);
     for (let attempt = 0; ;) {
-      const free = this.directory.freeWorkers(accept);
-      if (free.length === 0) {
+      const worker = this.directory.randomFree(accept);
+      if (!worker) {
         await this.waitForFree(accept, [...eligible], waitUntil);
         continue;
       }
-      const worker = free[Math.floor(Math.random() * free.length)] as ateapi.Worker;
       try {
         const claimed = await this.store.putWorker({
           ...worker,

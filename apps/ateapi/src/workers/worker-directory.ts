@@ -99,6 +99,27 @@ export class WorkerDirectory {
     return out;
   }
 
+  /**
+   * A free worker with a live lease that satisfies `accept`, chosen uniformly at random among them
+   * (reservoir sampling: one pass, no list built); undefined when there is none.
+   */
+  randomFree(
+    accept: (worker: ateapi.Worker) => boolean,
+    random: () => number = Math.random,
+  ): ateapi.Worker | undefined {
+    const now = this.now();
+    let chosen: ateapi.Worker | undefined;
+    let seen = 0;
+    for (const worker of this.workers.values()) {
+      if (worker.actorId !== '' || (worker.leaseExpiresUnixMs > 0 && worker.leaseExpiresUnixMs <= now))
+        continue;
+      if (!accept(worker)) continue;
+      seen++;
+      if (random() * seen < 1) chosen = worker;
+    }
+    return chosen;
+  }
+
   /** Whether a worker's lease has run out. */
   isExpired(worker: ateapi.Worker): boolean {
     return worker.leaseExpiresUnixMs > 0 && worker.leaseExpiresUnixMs <= this.now();

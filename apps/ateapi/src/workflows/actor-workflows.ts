@@ -14,6 +14,7 @@ import type { Scheduler } from '../scheduler/scheduler';
 import type { ControlStore, LockHandle } from '../store/control-store';
 import { isClaimedBy, type WorkerDirectory } from '../workers/worker-directory';
 import { externalSnapshotPrefix, localSnapshotPrefix } from './snapshot-names';
+import { sandboxAssetsOf, workloadSpecOf } from './workload-spec';
 
 export interface WorkflowOptions {
   /** TTL of the per-actor lock. */
@@ -313,7 +314,6 @@ export class ActorWorkflows {
     boot: boolean,
   ): Promise<void> {
     const { actor } = run;
-    const { workloadSpecOf, sandboxAssetsOf } = await import('./workload-spec');
     const base = {
       targetAteomUid: worker.workerPodUid,
       actorTemplateNamespace: actor.actorTemplateNamespace,
