@@ -98,14 +98,23 @@ export async function* decompressZstd(source: AsyncIterable<Uint8Array>): AsyncG
   const dctx = new binding.DCtx();
   // Four times zstd's recommended size (~512 KiB): a quarter of the steps, the same bounded memory.
   const outSize = OUTPUT_STEPS * binding.dStreamOutSize();
+  // Output goes into the free end of `out`; a fresh buffer is taken only when it is full. Slices already
+  // yielded are never written again, and small input chunks (network bodies) no longer cost a fresh
+  // 512 KiB allocation each.
+  let out = Buffer.allocUnsafe(outSize);
+  let used = 0;
   let inFrame = false;
   for await (const chunk of source) {
     let rest: Uint8Array = chunk;
     for (;;) {
-      const out = Buffer.allocUnsafe(outSize);
+      if (used === out.length) {
+        out = Buffer.allocUnsafe(outSize);
+        used = 0;
+      }
+      const space = out.length - used;
       let result: ReturnType<binding.DCtx['decompressStream']>;
       try {
-        result = dctx.decompressStream(out, rest);
+        result = dctx.decompressStream(out.subarray(used), rest);
       } catch (error) {
         throw new CorruptFrameError(error instanceof Error ? error.message : String(error), { cause: error });
       }
@@ -114,10 +123,14 @@ export async function* decompressZstd(source: AsyncIterable<Uint8Array>): AsyncG
       // After a frame ends, a call with no input returns the size of the next frame's header: only a call
       // that did something tells where we are.
       if (consumed > 0 || produced > 0) inFrame = hint !== 0;
-      if (produced > 0) yield out.subarray(0, produced);
-      // Done with this chunk once it is consumed and the decoder holds nothing more (frame ended or `out`
-      // was not filled).
-      if (rest.length === 0 && (hint === 0 || produced < out.length)) break;
+      if (produced > 0) {
+        const slice = out.subarray(used, used + produced);
+        used += produced;
+        yield slice;
+      }
+      // Done with this chunk once it is consumed and the decoder holds nothing more (frame ended or the space
+      // it was given was not filled).
+      if (rest.length === 0 && (hint === 0 || produced < space)) break;
     }
   }
   if (inFrame) throw new TruncatedFrameError('input ended inside a zstd frame');
