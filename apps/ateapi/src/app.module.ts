@@ -12,6 +12,8 @@ import { ControlPlane, type ControlPlanePorts } from './control-plane';
 import { ControlService } from './control/control.service';
 import { ControlGrpcController, WorkerRegistryGrpcController } from './grpc/control.grpc-controller';
 import { ControlRestController } from './rest/control.rest-controller';
+import { SnapshotsRestController } from './rest/snapshots.rest-controller';
+import { SnapshotCollector } from './snapshots/snapshot-collector';
 import { WorkerRegistry } from './workers/worker-registry';
 
 /** Starts the recovery loop once the app is up, and stops the control plane on shutdown. */
@@ -42,6 +44,7 @@ export class AppModule {
         ControlGrpcController,
         WorkerRegistryGrpcController,
         ControlRestController,
+        SnapshotsRestController,
       ],
       providers: [
         { provide: ControlPlane, useFactory: () => ControlPlane.start(config, ports) },
@@ -53,6 +56,11 @@ export class AppModule {
         {
           provide: WorkerRegistry,
           useFactory: (plane: ControlPlane) => plane.registry,
+          inject: [ControlPlane],
+        },
+        {
+          provide: SnapshotCollector,
+          useFactory: (plane: ControlPlane) => plane.snapshots,
           inject: [ControlPlane],
         },
         ControlPlaneLifecycle,

@@ -6,6 +6,7 @@ import type { AteapiConfig } from './config';
 import { ControlService } from './control/control.service';
 import { RecoveryLoop } from './recovery/recovery-loop';
 import { Scheduler } from './scheduler/scheduler';
+import { SnapshotCollector } from './snapshots/snapshot-collector';
 import { ControlStore } from './store/control-store';
 import { RedisConnection } from './store/redis-connection';
 import { ActorWorkflows, type SnapshotProbe } from './workflows/actor-workflows';
@@ -34,6 +35,7 @@ export class ControlPlane {
     readonly registry: WorkerRegistry,
     readonly control: ControlService,
     readonly recovery: RecoveryLoop,
+    readonly snapshots: SnapshotCollector,
     private readonly atelet: AteletPort,
   ) {}
 
@@ -74,9 +76,15 @@ export class ControlPlane {
       minLeaseSeconds: 1,
       maxLeaseSeconds: 3_600,
     });
-    const control = new ControlService(store, catalog, workflows, directory, {
-      debugClearEnabled: config.debugClearEnabled,
-    });
+    const snapshots = new SnapshotCollector(catalog);
+    const control = new ControlService(
+      store,
+      catalog,
+      workflows,
+      directory,
+      { debugClearEnabled: config.debugClearEnabled },
+      (actor) => snapshots.actorDeleted(actor),
+    );
     const recovery = new RecoveryLoop(store, directory, registry, scheduler, workflows, {
       intervalMs: config.recoveryIntervalMs,
       stuckAfterMs: config.stuckAfterMs,
@@ -92,6 +100,7 @@ export class ControlPlane {
       registry,
       control,
       recovery,
+      snapshots,
       ports.atelet,
     );
   }

@@ -61,7 +61,7 @@ export async function startAteapi(options: {
       catalog: options.catalog,
       snapshots: options.snapshots ?? { isCommitted: () => Promise.resolve(false) },
     }),
-    { logger: false },
+    { logger: false, abortOnError: false },
   );
   app.enableShutdownHooks();
   app.connectMicroservice<MicroserviceOptions>(

@@ -7,6 +7,7 @@ import type { ActorTemplate, SandboxConfig, WorkerPool } from '@substrate/api';
  */
 export interface Catalog {
   getTemplate(namespace: string, name: string): ActorTemplate | undefined;
+  listTemplates(): readonly ActorTemplate[];
   listPools(): readonly WorkerPool[];
   getPool(namespace: string, name: string): WorkerPool | undefined;
   listSandboxConfigs(): readonly SandboxConfig[];
@@ -48,6 +49,10 @@ export class MemoryCatalog implements Catalog {
 
   getTemplate(namespace: string, name: string): ActorTemplate | undefined {
     return this.templates.get(ref(namespace, name));
+  }
+
+  listTemplates(): readonly ActorTemplate[] {
+    return [...this.templates.values()];
   }
 
   listPools(): readonly WorkerPool[] {

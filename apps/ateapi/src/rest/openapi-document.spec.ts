@@ -25,6 +25,7 @@ describe('the OpenAPI document', () => {
         'POST /v1/atespaces/{atespace}/actors/{actor}/pause',
         'GET /v1/workers',
         'POST /v1/debug/clear',
+        'POST /v1/snapshots/gc',
       ].sort(),
     );
     const actor = document.components?.schemas?.['ActorDto'] as { properties: Record<string, unknown> };

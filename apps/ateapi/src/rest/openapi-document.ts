@@ -4,9 +4,17 @@ import { NestFactory } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { ControlService } from '../control/control.service';
 import { ControlRestController } from './control.rest-controller';
+import { SnapshotsRestController } from './snapshots.rest-controller';
+import { SnapshotCollector } from '../snapshots/snapshot-collector';
 import { buildOpenApiDocument } from './openapi';
 
-@Module({ controllers: [ControlRestController], providers: [{ provide: ControlService, useValue: {} }] })
+@Module({
+  controllers: [ControlRestController, SnapshotsRestController],
+  providers: [
+    { provide: ControlService, useValue: {} },
+    { provide: SnapshotCollector, useValue: {} },
+  ],
+})
 class RestOnlyModule {}
 
 /**
