@@ -568,6 +568,8 @@ export async function runAteapi({ quick, log }: BenchOptions): Promise<BenchOutc
         new ateapi.ControlClient(address, credentials.createInsecure(), {
           // One connection per client, instead of grpc-js sharing one subchannel between them.
           'grpc.use_local_subchannel_pool': 1,
+          // A lean load generator: no channelz call tracing.
+          'grpc.enable_channelz': 0,
         }),
     );
     cleanups.push(async () => clients.forEach((c) => c.close()));
