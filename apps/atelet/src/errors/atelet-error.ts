@@ -164,7 +164,8 @@ export class ShuttingDownError extends AteletError {
 /** A storage or transfer failure that is neither a missing nor a damaged snapshot. */
 export class StorageFailureError extends AteletError {
   constructor(
-    readonly grpcHint: 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' | 'PERMISSION_DENIED' | 'INTERNAL',
+    readonly grpcHint:
+      'UNAVAILABLE' | 'DEADLINE_EXCEEDED' | 'PERMISSION_DENIED' | 'FAILED_PRECONDITION' | 'INTERNAL',
     message: string,
     options?: { cause?: unknown },
   ) {

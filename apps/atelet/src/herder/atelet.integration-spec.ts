@@ -222,6 +222,25 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
     expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 4, file: 4 });
   });
 
+  it('keeps a checkpoint whose upload failed, and stores it when the Checkpoint is retried', async () => {
+    const failed = await grpcFailure(
+      client.checkpoint({
+        ...actor('c1'),
+        targetAteomUid: A.uid,
+        ...external(`s3://missing-bucket/x/${newSnapshotPrefix('c1.demo')}`),
+      }),
+    );
+    expect({ code: failed.code, details: failed.details }).toEqual({
+      code: status.FAILED_PRECONDITION,
+      details: expect.stringContaining('cannot store snapshot s3://missing-bucket/') as unknown,
+    });
+    const uri = `s3://snapshots/demo-counter/${newSnapshotPrefix('c1.demo')}`;
+    const retried = await client.checkpoint({ ...actor('c1'), targetAteomUid: A.uid, ...external(uri) });
+    expect(retried.snapshotFiles).toEqual(expect.arrayContaining(['checkpoint.img']));
+    await client.restore({ ...actor('c1'), targetAteomUid: A.uid, spec: spec(), ...external(uri) });
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 5, file: 5 });
+  });
+
   it('refuses a tampered snapshot and a runsc whose sha256 does not match, and leaves the worker usable', async () => {
     const dir = new URL(fileSnapshot).pathname;
     const pages = readdirSync(dir).find((name) => name.startsWith('pages.img'));

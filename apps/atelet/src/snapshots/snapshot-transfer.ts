@@ -71,10 +71,16 @@ export function splitSnapshotUri(uri: string): { location: string; prefix: strin
 }
 
 /** Turns a storage or snapshot library failure into atelet's error for the caller. */
-function transferError(where: string, error: unknown): Error {
+function transferError(where: string, error: unknown, direction: 'upload' | 'download'): Error {
   if (error instanceof AteletError) return error;
   if (isSnapshotStoreError(error)) {
-    if (error.code === 'SNAPSHOT_NOT_FOUND') return new SnapshotNotFoundError(where, { cause: error });
+    if (error.code === 'SNAPSHOT_NOT_FOUND') {
+      return direction === 'upload'
+        ? new StorageFailureError('FAILED_PRECONDITION', `cannot store snapshot ${where}: ${error.message}`, {
+            cause: error,
+          })
+        : new SnapshotNotFoundError(where, { cause: error });
+    }
     if (error.code === 'DEADLINE_EXCEEDED')
       return new StorageFailureError('DEADLINE_EXCEEDED', `transfer of ${where}: ${error.message}`, {
         cause: error,
@@ -101,8 +107,13 @@ function transferError(where: string, error: unknown): Error {
           : error.code === 'UNAVAILABLE'
             ? 'UNAVAILABLE'
             : 'INTERNAL';
-    if (error.code === 'BUCKET_NOT_FOUND' || error.code === 'NOT_FOUND')
-      return new SnapshotNotFoundError(where, { cause: error });
+    if (error.code === 'BUCKET_NOT_FOUND' || error.code === 'NOT_FOUND') {
+      return direction === 'upload'
+        ? new StorageFailureError('FAILED_PRECONDITION', `cannot store snapshot ${where}: ${error.message}`, {
+            cause: error,
+          })
+        : new SnapshotNotFoundError(where, { cause: error });
+    }
     return new StorageFailureError(hint, `storage error for ${where}: ${error.message}`, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
@@ -140,7 +151,7 @@ export class SnapshotTransfer {
         await store.close();
       }
     } catch (error) {
-      throw transferError(uri, error);
+      throw transferError(uri, error, 'upload');
     }
   }
 
@@ -156,7 +167,7 @@ export class SnapshotTransfer {
         await store.close();
       }
     } catch (error) {
-      throw transferError(uri, error);
+      throw transferError(uri, error, 'download');
     }
   }
 
