@@ -171,10 +171,9 @@ export class AteomTestClient {
 }
 
 /**
- * One GET to the actor over a raw TCP connection; the body as text. The client closes first (FIN after
- * the answer) and settles only when the sandbox's FIN has arrived: a checkpoint taken while a sandbox
- * endpoint is still closing fails ("endpoint cannot be saved in connected state"), and one the server
- * closed first would sit in TIME_WAIT inside the sandbox. Answers need a Content-Length.
+ * One GET to the actor over a raw TCP connection; the body as text. Like the readiness probe, the
+ * client resets the connection once the answer is read, so no sandbox endpoint is left open, closing or
+ * in TIME_WAIT when a checkpoint follows (this runsc refuses to save one). Answers need a Content-Length.
  */
 export function httpGet(host: string, port: number, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -200,7 +199,7 @@ export function httpGet(host: string, port: number, path: string): Promise<strin
         status: Number(head.split(' ')[1]),
         body: received.subarray(headerEnd + 4, headerEnd + 4 + length).toString('utf8'),
       };
-      socket.end();
+      socket.resetAndDestroy();
     });
     socket.once('error', reject);
     socket.once('close', () => {

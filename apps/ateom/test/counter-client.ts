@@ -2,8 +2,8 @@ import { httpGet } from './ateom-harness';
 import { COUNTER_PORT } from './counter-rootfs';
 
 /**
- * GET on the test counter's port; the body as text. The client closes first and waits for the
- * sandbox's FIN (see `httpGet`), so no sandbox endpoint is left closing when a checkpoint follows.
+ * GET on the test counter's port; the body as text. The connection is reset once the answer is read
+ * (see `httpGet`), so no sandbox endpoint is left closing when a checkpoint follows.
  */
 export function get(host: string, path: string): Promise<string> {
   return httpGet(host, COUNTER_PORT, path);

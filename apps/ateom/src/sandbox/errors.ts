@@ -194,12 +194,15 @@ export class OpenConnectionError extends SandboxError {
   constructor(
     readonly containerId: string,
     readonly connection: string,
+    /** Whether the sandbox still runs after the refusal (this runsc sometimes loses it). */
+    readonly sandboxAlive: boolean,
     options?: { cause?: unknown },
   ) {
     super(
       'CONNECTIONS_OPEN',
       `cannot checkpoint ${containerId}: a TCP connection of the sandbox is open or closing (${connection}); ` +
-        'clients must close their connections before a checkpoint',
+        'clients must close their connections before a checkpoint' +
+        (sandboxAlive ? '' : '; the sandbox did not survive the refused checkpoint'),
       options,
     );
   }

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand, type CommandOptions } from './command';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -177,18 +177,24 @@ export class RunscDriver {
     const started = performance.now();
     const args = ['checkpoint', '--compression=none', `--image-path=${imageDir}`];
     if (leaveRunning) args.push('--leave-running');
-    // A connection that is still closing (its last ACK in flight) makes runsc refuse the checkpoint and
-    // leaves the sandbox running; such a state clears within milliseconds, so retry a few times.
+    // A connection that is still closing makes runsc refuse the checkpoint. The sandbox usually keeps
+    // running and the state clears within milliseconds, so retry a few times; but this runsc sometimes
+    // loses the sandbox with the refusal, and then there is nothing to retry.
     for (let attempt = 0; ; attempt += 1) {
       try {
         await this.control('checkpoint', id, [...args, id], this.timeouts.checkpointMs);
         break;
       } catch (error) {
-        const connection =
-          error instanceof RunscError ? CONNECTED_ON_SAVE.exec(error.message)?.[1] : undefined;
+        const connection = error instanceof RunscError ? openConnectionIn(error.message) : undefined;
         if (connection === undefined) throw error;
-        if (attempt >= CONNECTED_RETRIES) throw new OpenConnectionError(id, connection, { cause: error });
+        const alive = await this.alive(id);
+        if (attempt >= CONNECTED_RETRIES || !alive) {
+          throw new OpenConnectionError(id, connection, alive, { cause: error });
+        }
         await sleep(50 * 2 ** attempt);
+        // runsc refuses to write over the files the failed attempt left.
+        await rm(imageDir, { recursive: true, force: true });
+        await mkdir(imageDir, { recursive: true, mode: 0o700 });
       }
     }
     const durationMs = performance.now() - started;
@@ -213,6 +219,18 @@ export class RunscDriver {
     await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
     const args = ['restore', `--image-path=${imageDir}`, `--bundle=${bundleDir}`, '--detach', id];
     await this.detached('restore', id, args, output, this.timeouts.restoreMs);
+  }
+
+  /**
+   * True when the sandbox process of `id` exists and is not a zombie. `runsc state` alone is not enough:
+   * it reads a state file that still says "running" after the sandbox exited.
+   */
+  async alive(id: string): Promise<boolean> {
+    const state = await this.state(id).catch(() => undefined);
+    if (state === undefined || !Number.isInteger(state.pid) || state.pid <= 0) return false;
+    const stat = await readFile(`/proc/${state.pid}/stat`, 'utf8').catch(() => undefined);
+    // Field 3, after the parenthesised command name, is the process state.
+    return stat !== undefined && !/\)\s+[ZX]\s/.test(stat);
   }
 
   /** `runsc kill ID SIGNAL`. */

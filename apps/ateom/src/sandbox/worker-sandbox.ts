@@ -155,7 +155,15 @@ export class WorkerSandbox {
    */
   checkpoint(imageDir: string): Promise<CheckpointImage> {
     return this.exclusive('checkpoint', ['running'], async () => {
-      const image = await this.driver.checkpoint(CONTAINER_ID, imageDir);
+      let image: CheckpointImage;
+      try {
+        image = await this.driver.checkpoint(CONTAINER_ID, imageDir);
+      } catch (error) {
+        // A failed checkpoint usually leaves the sandbox running, but not always (this runsc sometimes
+        // loses the sandbox after refusing a connected endpoint): free the worker when it is gone.
+        if (!(await this.driver.alive(CONTAINER_ID))) this.release();
+        throw error;
+      }
       this.release();
       return image;
     });

@@ -165,10 +165,22 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
       this.lifecycle(current, 'Actor checkpointing', { scope: request.scope });
       const began = performance.now();
       let checkpointMs: number | undefined;
-      if (request.scope === 'full') {
-        checkpointMs = (await this.worker().checkpoint(paths.checkpointDir)).durationMs;
-      } else {
-        await this.worker().stop();
+      try {
+        if (request.scope === 'full') {
+          checkpointMs = (await this.worker().checkpoint(paths.checkpointDir)).durationMs;
+        } else {
+          await this.worker().stop();
+        }
+      } catch (error) {
+        // The sandbox may be gone with the failure; then the worker is free and the actor lost.
+        if (!this.worker().running) {
+          this.logger.error({
+            message: 'sandbox lost in a failed checkpoint',
+            actorId: request.actor.actorId,
+          });
+          await this.release('Actor stopped');
+        }
+        throw error;
       }
       if (dirs.length > 0) await this.durable.archive(paths, dirs, paths.checkpointDir);
       const files = (await readdir(paths.checkpointDir, { withFileTypes: true }))
