@@ -39,6 +39,8 @@ const TARGET_CYCLES_PER_S = 2_000;
 const TARGET_CYCLE_P99_MS = 20;
 const TARGET_BYTES_PER_ACTOR = 400;
 const CALL_TIMEOUT_MS = 10_000;
+/** Callers of the light-load cycle phase (latency without queueing). */
+const LIGHT_CONCURRENCY = 4;
 
 /** Knobs, overridable from the environment to explore (the recorded run uses the defaults). */
 function setting(name: string, fallback: number): number {
@@ -507,6 +509,7 @@ export async function runAteapi({ quick, log }: BenchOptions): Promise<BenchOutc
   const warmupMs = setting('BENCH_ATEAPI_WARMUP_MS', quick ? 2_000 : 5_000);
   const measureMs = setting('BENCH_ATEAPI_MEASURE_MS', quick ? 5_000 : 15_000);
   const createMs = setting('BENCH_ATEAPI_CREATE_MS', quick ? 3_000 : 5_000);
+  const lightMs = setting('BENCH_ATEAPI_LIGHT_MS', quick ? 3_000 : 5_000);
   const memoryActors = setting('BENCH_ATEAPI_MEMORY_ACTORS', quick ? 20_000 : MEMORY_ACTORS);
   const profileDir = process.env['BENCH_ATEAPI_PROFILE_DIR'];
 
@@ -626,6 +629,14 @@ export async function runAteapi({ quick, log }: BenchOptions): Promise<BenchOutc
     }
     if (!cycled.cycledActor) throw new Error('no cycle completed');
 
+    log(`light load: ${LIGHT_CONCURRENCY} callers, ${lightMs} ms after a 1000 ms warm-up`);
+    const light = await cyclePhase(clients, created.names, LIGHT_CONCURRENCY, 1_000, lightMs, () =>
+      Promise.resolve(),
+    );
+    log(
+      `light cycles: ${light.perSecond.toFixed(0)}/s, p50 ${light.cycle.percentile(50).toFixed(2)} ms, p99 ${light.cycle.percentile(99).toFixed(2)} ms, errors: ${light.errors.describe()}`,
+    );
+
     log(`memory of ${memoryActors} suspended actors`);
     const memory = await memoryPhase(redis, clients, cycled.cycledActor, memoryActors, log);
 
@@ -660,6 +671,9 @@ export async function runAteapi({ quick, log }: BenchOptions): Promise<BenchOutc
       { metric: 'ateapi.suspend_per_s', value: Math.round(cycled.perSecond), unit: 'ops/s' },
       { metric: 'ateapi.suspend_p50_ms', value: round(cycled.suspend.percentile(50)), unit: 'ms' },
       { metric: 'ateapi.suspend_p99_ms', value: round(cycled.suspend.percentile(99)), unit: 'ms' },
+      { metric: 'ateapi.light_cycles_per_s', value: Math.round(light.perSecond), unit: 'cycles/s' },
+      { metric: 'ateapi.light_cycle_p50_ms', value: round(light.cycle.percentile(50)), unit: 'ms' },
+      { metric: 'ateapi.light_cycle_p99_ms', value: round(light.cycle.percentile(99)), unit: 'ms' },
       { metric: 'ateapi.create_per_s', value: Math.round(created.perSecond), unit: 'ops/s' },
       { metric: 'ateapi.create_p50_ms', value: round(created.latency.percentile(50)), unit: 'ms' },
       { metric: 'ateapi.create_p99_ms', value: round(created.latency.percentile(99)), unit: 'ms' },
@@ -677,7 +691,7 @@ export async function runAteapi({ quick, log }: BenchOptions): Promise<BenchOutc
     const notes = [
       `Setup: redis-server ${'(standalone, no persistence)'}, ateapi as its own process (\`node -r tools/scripts/swc-register.js apps/ateapi/src/main.ts\`), the fake atelet process (latency 0, call log off) registering ${WORKERS} workers of one pool, and the load generator in the benchmark process: ${CHANNELS} gRPC channels of the generated \`ateapi.ControlClient\`, all on the same 2 cores.`,
       `CreateActor: ${createConcurrency} concurrent callers for ${createMs / 1000} s after 1 s of warm-up (${created.names.length} actors in all); errors: ${created.errors.describe()}.`,
-      `Cycles: ${concurrency} concurrent callers, each cycling its own actors (ResumeActor, then SuspendActor, one actor after another), ${measureMs / 1000} s timed after ${warmupMs / 1000} s of warm-up; ${cycled.cycles} complete cycles in the window; errors: ${cycled.errors.describe()}. Resume and suspend rates equal the cycle rate (one of each per cycle).`,
+      `Cycles: ${concurrency} concurrent callers, each cycling its own actors (ResumeActor, then SuspendActor, one actor after another), ${measureMs / 1000} s timed after ${warmupMs / 1000} s of warm-up; ${cycled.cycles} complete cycles in the window; errors: ${cycled.errors.describe()}. Resume and suspend rates equal the cycle rate (one of each per cycle). A closed loop: at saturation a cycle's latency is mostly queueing (callers / rate), so the \`light\` figures repeat the cycles with ${LIGHT_CONCURRENCY} callers for ${lightMs / 1000} s (errors: ${light.errors.describe()}).`,
       `CPU use in the timed window (share of one core, and per cycle): ${cpuLine}.`,
       `Redis commands per cycle (INFO commandstats over the window, background loops included): ${totalCommands > 0 ? perCycle(totalCommands).toFixed(2) : '?'} in all — ${commandLine}.`,
       `Memory: \`used_memory\` delta over ${memoryActors.toLocaleString('en-US')} suspended actors, copied from the ${memory.keys} key(s) of an actor that went through a real resume+suspend (its id replaced byte for byte by ids of the same length, so each copy is what the workflows write; three copies read back through GetActor and one cycled). One record: ${memory.recordBytes} bytes of key and data, \`MEMORY USAGE\` ${memory.memoryUsage} bytes.`,
