@@ -31,7 +31,7 @@ export interface AteletConfig {
   readonly root: string;
   /** Per-actor directories: `<root>/actors` (ateom reads the same). */
   readonly actorsDir: string;
-  /** atelet's caches: `<root>/atelet` (`static-files/runsc-<sha256>`, `rootfs/<digest>`). */
+  /** atelet's caches and worker records (`ATELET_CACHE_DIR`, default `<root>/atelet`): `static-files/`, `rootfs/`, `workers/`. */
   readonly cacheDir: string;
   /** Upper bound of the unpacked-rootfs cache (`ATELET_ROOTFS_CACHE_MAX_BYTES`, default 20 GiB). */
   readonly rootfsCacheMaxBytes: number;
@@ -163,7 +163,7 @@ export function loadAteletConfig(settings = new Settings()): AteletConfig {
     grpc,
     root,
     actorsDir: join(root, 'actors'),
-    cacheDir: join(root, 'atelet'),
+    cacheDir: settings.string('ATELET_CACHE_DIR', join(root, 'atelet')),
     rootfsCacheMaxBytes: settings.int('ATELET_ROOTFS_CACHE_MAX_BYTES', 20 * 1024 ** 3, { min: 1 }),
     arch: settings.string('ATELET_ARCH', goArch()),
     ateomTimeoutMs: settings.int('ATELET_ATEOM_TIMEOUT_MS', 120_000, { min: 1 }),

@@ -2,7 +2,7 @@
 // real counter image (an OCI image layout from tools/images), snapshots to file:// and to an S3 server on
 // loopback. Pause (LOCAL) and resume on the same worker, suspend (EXTERNAL) and restore on the other
 // worker, a stale sandbox replaced, tampered snapshots and a wrong runsc refused.
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { buildImage, COUNTER_DURABLE_DIR, type BuiltImage } from '@substrate/images';
@@ -58,12 +58,13 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
     ATEOM_ENDPOINT_INDEX: String(worker.index),
   });
   const ateomSocket = (worker: (typeof workers)[number]) => join(root, 'workers', worker.name, 'ateom.sock');
-  const startAtelet = () =>
+  const startAtelet = (cacheDir = join(root, 'atelet')) =>
     ServiceProcess.start(
       'atelet',
       'atelet',
       {
         ATELET_ROOT: root,
+        ATELET_CACHE_DIR: cacheDir,
         ATELET_GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
         ATELET_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
         ATELET_WORKERS: JSON.stringify(
@@ -326,14 +327,34 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
     expect(await callCounter(B.ip, 80)).toMatchObject({ memory: 1, file: 3 });
   });
 
-  it('runs on a worker whose ateom was killed and restarted', async () => {
-    // Worker B runs c4; its ateom dies and a new one takes the worker over (deleting the orphan sandbox).
-    const index = workers.indexOf(B);
-    await ateoms[index]?.kill();
-    ateoms[index] = await ServiceProcess.start(`ateom ${B.name}`, 'ateom', ateomEnv(B), () =>
-      socketAccepts(ateomSocket(B)),
+  it('restores a FULL snapshot over a rootfs unpacked afresh (another node: empty caches)', async () => {
+    // c4 runs on worker B. The new atelet keeps its worker records but has no image or runsc cached.
+    const uri = `s3://snapshots/demo-counter/${newSnapshotPrefix('c4.demo')}`;
+    await client.checkpoint({ ...actor('c4'), targetAteomUid: B.uid, ...external(uri) });
+    const records = join(root, 'atelet', 'workers');
+    ateletLogs += ateletProcess?.log ?? '';
+    await ateletProcess?.stop();
+    client.close();
+    const fresh = join(tmp.path, 'other-node-cache');
+    mkdirSync(fresh, { recursive: true });
+    cpSync(records, join(fresh, 'workers'), { recursive: true });
+    ateletProcess = await startAtelet(fresh);
+    client = new HerderClient(`127.0.0.1:${grpcPort}`);
+    await timed('restore_external_s3_cold_caches', () =>
+      client.restore({ ...actor('c4'), targetAteomUid: A.uid, spec: spec(), ...external(uri) }),
     );
-    await client.run({ ...actor('c6'), targetAteomUid: B.uid, spec: spec(), sandboxAssets: assets() });
-    expect(await callCounter(B.ip, 80)).toMatchObject({ memory: 1, file: 1 });
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 2, file: 4 });
+    expect(readdirSync(join(fresh, 'rootfs'))).toHaveLength(1);
+  });
+
+  it('runs on a worker whose ateom was killed and restarted', async () => {
+    // Worker A runs c4; its ateom dies and a new one takes the worker over (deleting the orphan sandbox).
+    const index = workers.indexOf(A);
+    await ateoms[index]?.kill();
+    ateoms[index] = await ServiceProcess.start(`ateom ${A.name}`, 'ateom', ateomEnv(A), () =>
+      socketAccepts(ateomSocket(A)),
+    );
+    await client.run({ ...actor('c6'), targetAteomUid: A.uid, spec: spec(), sandboxAssets: assets() });
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 1, file: 1 });
   });
 });
