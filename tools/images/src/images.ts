@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import { COUNTER_DURABLE_DIR, COUNTER_PORT, COUNTER_SCRIPT_PATH, COUNTER_SOURCE } from './counter-app';
 import { writeOciLayout, type OciLayout } from './oci-layout';
-import { buildBusyboxRootfs, buildNodeRootfs, isStatic, sharedLibraries } from './rootfs';
+import { buildNodeRootfs, isStatic, sharedLibraries } from './rootfs';
+import { SHELL_PORT, SHELL_SCRIPT_PATH, SHELL_SOURCE } from './shell-app';
 
 /** The images this tool builds. */
 export type ImageName = 'counter' | 'shell';
@@ -46,34 +47,30 @@ export interface BuildOptions {
 }
 
 /** Bump when the builder's output changes for the same inputs. */
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2;
 const REPO_ROOT = resolve(__dirname, '../../..');
 const ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
 
+/** busybox applets of the shell image, as symlinks in /bin. */
 const SHELL_APPLETS = [
   'cat',
+  'cp',
   'echo',
   'env',
+  'grep',
   'head',
   'hostname',
-  'httpd',
   'id',
   'ls',
   'mkdir',
+  'mv',
   'rm',
   'sh',
   'sleep',
+  'tail',
+  'touch',
   'wc',
 ] as const;
-
-/** CGI script of the shell actor: runs the POSTed text with `sh -c`, answers its stdout and stderr. */
-const SHELL_CGI = `#!/bin/sh
-echo "Content-Type: text/plain"
-echo ""
-body=$(head -c "\${CONTENT_LENGTH:-0}")
-sh -c "$body" 2>&1
-echo "exit: $?"
-`;
 
 /** busybox from the project's tools directory (`npm run setup`), else from PATH. */
 function findBusybox(): string | undefined {
@@ -115,17 +112,18 @@ async function recipe(name: ImageName, options: BuildOptions): Promise<Recipe> {
   const busybox = options.busybox ?? findBusybox();
   if (busybox === undefined) throw new Error('the shell image needs busybox: run `npm run setup`');
   if (!(await isStatic(busybox))) throw new Error(`${busybox} is not statically linked`);
+  const node = options.node ?? process.execPath;
   return {
-    command: ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'],
-    port: 80,
+    command: ['/bin/node', SHELL_SCRIPT_PATH],
+    port: SHELL_PORT,
     readyzPath: '/readyz',
-    inputs: [SHELL_CGI, SHELL_APPLETS.join(',')],
-    hostFiles: [busybox],
+    inputs: [SHELL_SOURCE, SHELL_APPLETS.join(',')],
+    hostFiles: [busybox, node, ...(await sharedLibraries(node))],
     build: async (rootfs) => {
-      await buildBusyboxRootfs(rootfs, busybox, SHELL_APPLETS);
-      await mkdir(join(rootfs, 'www', 'cgi-bin'), { recursive: true });
-      await writeFile(join(rootfs, 'www', 'readyz'), 'ok\n');
-      await writeFile(join(rootfs, 'www', 'cgi-bin', 'run'), SHELL_CGI, { mode: 0o755 });
+      await buildNodeRootfs(rootfs, node, { [SHELL_SCRIPT_PATH]: SHELL_SOURCE });
+      await copyFile(busybox, join(rootfs, 'bin', 'busybox'));
+      await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
+      for (const applet of SHELL_APPLETS) await symlink('busybox', join(rootfs, 'bin', applet));
     },
   };
 }

@@ -26,3 +26,4 @@ export {
   type OciLayoutSpec,
 } from './oci-layout';
 export { buildBusyboxRootfs, buildNodeRootfs, sharedLibraries } from './rootfs';
+export { SHELL_PORT, SHELL_SCRIPT_PATH, SHELL_SOURCE } from './shell-app';

@@ -32,6 +32,14 @@ export function probeUrl(probe: ReadinessProbe): string {
   return `http://${probe.host}:${probe.port}${path.startsWith('/') ? path : `/${path}`}`;
 }
 
+/** One attempt got no complete answer within its deadline. */
+class AttemptTimeout extends Error {
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'AttemptTimeout';
+  }
+}
+
 /** True once `received` holds a complete HTTP response (headers and body), judged by its framing. */
 function complete(received: Buffer): { status: number } | undefined {
   const headerEnd = received.indexOf('\r\n\r\n');
@@ -61,7 +69,7 @@ function complete(received: Buffer): { status: number } | undefined {
 function attempt(target: { host: string; port: number; path: string }, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: target.host, port: target.port });
-    const timer = setTimeout(() => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => socket.destroy(new AttemptTimeout(timeoutMs)), timeoutMs);
     let received = Buffer.alloc(0);
     let answer: { status: number } | undefined;
     socket.once('connect', () => {
@@ -116,7 +124,9 @@ export async function waitUntilReady(probe: ReadinessProbe): Promise<Readiness> 
       if (status >= 200 && status < 300) return { elapsedMs: performance.now() - started, attempts };
       lastError = new Error(`HTTP ${status}`);
     } catch (error) {
-      lastError = error;
+      // An attempt cut short by the overall deadline says less than the answer before it.
+      const truncated = remaining < attemptTimeoutMs && error instanceof AttemptTimeout;
+      if (!truncated || lastError === undefined) lastError = error;
     }
     await sleep(intervalMs, undefined, { signal: probe.signal });
   }
