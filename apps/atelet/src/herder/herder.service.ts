@@ -365,7 +365,8 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
    * without a checkpoint, e.g. after a crash). ateom refuses Run and Restore on a busy worker and has no
    * stop call, so atelet checkpoints the stale sandbox (DATA scope when it has durable dirs: ateom then
    * only stops it; FULL otherwise) and throws the files away. An ateom that is idle already (it was
-   * restarted) answers FAILED_PRECONDITION, which is fine.
+   * restarted) answers FAILED_PRECONDITION, which is fine; other failures are logged and the operation goes
+   * on (ateom refuses it if the worker is still busy).
    */
   private async replaceStale(worker: WorkerState, next: ActorRef): Promise<void> {
     const stale = worker.running;
@@ -390,12 +391,15 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
         scope: SCOPE_OF[data ? 'data' : 'full'],
       });
     } catch (error) {
-      if (!(error instanceof AteomCallError && error.grpcCode === status.FAILED_PRECONDITION)) throw error;
+      // FAILED_PRECONDITION: ateom is idle already (it was restarted). Anything else (e.g. a checkpoint
+      // refused because a client still holds a connection, after which ateom frees the worker) is logged;
+      // if the worker is still busy, ateom's own refusal of the Run or Restore tells the caller.
+      const idle = error instanceof AteomCallError && error.grpcCode === status.FAILED_PRECONDITION;
       this.logger.warn({
-        message: 'stale sandbox already gone',
+        message: idle ? 'stale sandbox already gone' : 'stopping the stale sandbox failed',
         worker: worker.config.name,
         actorId: next.actorId,
-        error: error.message,
+        error: error instanceof Error ? error.message : String(error),
       });
     }
     await rm(stalePaths.checkpointDir, { recursive: true, force: true });
