@@ -137,4 +137,18 @@ describe('applyLayer', () => {
     corrupt[10] = 0x41;
     await expect(applyLayer(root, chunked(corrupt))).rejects.toThrow('tar header checksum mismatch');
   });
+
+  it('reads pax long names and link targets as GNU tar writes them', async () => {
+    const deep = `${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(60)}`;
+    const lower = layerDir('long', (d) => {
+      mkdirSync(join(d, deep), { recursive: true });
+      writeFileSync(join(d, deep, `${'n'.repeat(120)}.txt`), 'long');
+      symlinkSync(`${deep}/${'n'.repeat(120)}.txt`, join(d, 'shortcut'));
+    });
+    const root = join(tmp.path, 'rootfs');
+    mkdirSync(root);
+    await applyLayer(root, chunked(lower, 4096));
+    expect(readFileSync(join(root, deep, `${'n'.repeat(120)}.txt`), 'utf8')).toBe('long');
+    expect(readFileSync(join(root, 'shortcut'), 'utf8')).toBe('long');
+  });
 });
