@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Settings } from '@substrate/service';
+import { tempDir } from '@substrate/testing';
 import { loadAteletConfig } from './config';
 
 describe('atelet configuration', () => {
@@ -76,5 +79,28 @@ describe('atelet configuration', () => {
       advertiseAddress: '127.0.0.1:9000',
       leaseSeconds: 30,
     });
+  });
+
+  it('reads registry credentials from a Docker config.json', () => {
+    const tmp = tempDir('atelet-config');
+    const file = join(tmp.path, 'config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        auths: {
+          'https://ghcr.io': { auth: Buffer.from('me:pa:ss').toString('base64') },
+          '127.0.0.1:5000': { username: 'u', password: 'p' },
+        },
+      }),
+    );
+    expect(loadAteletConfig(new Settings({ ATELET_REGISTRY_AUTH_FILE: file })).registryAuth).toEqual({
+      'ghcr.io': { username: 'me', password: 'pa:ss' },
+      '127.0.0.1:5000': { username: 'u', password: 'p' },
+    });
+    writeFileSync(file, JSON.stringify({ auths: { x: {} } }));
+    expect(() => loadAteletConfig(new Settings({ ATELET_REGISTRY_AUTH_FILE: file }))).toThrow(
+      'ATELET_REGISTRY_AUTH_FILE: auths.x: needs auth',
+    );
+    tmp.remove();
   });
 });

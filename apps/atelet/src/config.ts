@@ -45,6 +45,11 @@ export interface AteletConfig {
   readonly workers: readonly WorkerConfig[];
   /** Object-store settings for snapshots and `s3://` / `gs://` assets. */
   readonly storage: ObjectStoreConfig;
+  /**
+   * Registry credentials by host (`ATELET_REGISTRY_AUTH_FILE`: a Docker `config.json`, `auths.<host>.auth` =
+   * base64 of `user:password`, or `username` and `password`), sent to the token realm as basic auth.
+   */
+  readonly registryAuth: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
   /** Worker registration with ateapi; absent when `ATELET_ATEAPI_ADDRESS` is unset. */
   readonly registration?: {
     /** ateapi's gRPC address (`ATELET_ATEAPI_ADDRESS`, host:port). */
@@ -131,6 +136,35 @@ function readWorkers(settings: Settings): WorkerConfig[] {
   return inline === '' ? [] : workerList('ATELET_WORKERS', inline);
 }
 
+function registryAuth(settings: Settings): AteletConfig['registryAuth'] {
+  const file = settings.string('ATELET_REGISTRY_AUTH_FILE', '');
+  if (file === '') return {};
+  let document: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+  try {
+    document = JSON.parse(readFileSync(file, 'utf8')) as typeof document;
+  } catch (error) {
+    throw new ConfigError(
+      'ATELET_REGISTRY_AUTH_FILE',
+      `cannot read ${file} as JSON: ${(error as Error).message}`,
+    );
+  }
+  const out: Record<string, { username: string; password: string }> = {};
+  for (const [host, entry] of Object.entries(document.auths ?? {})) {
+    const decoded = entry.auth !== undefined ? Buffer.from(entry.auth, 'base64').toString('utf8') : undefined;
+    const colon = decoded?.indexOf(':') ?? -1;
+    const username = decoded !== undefined && colon > 0 ? decoded.slice(0, colon) : entry.username;
+    const password = decoded !== undefined && colon > 0 ? decoded.slice(colon + 1) : entry.password;
+    if (username === undefined || password === undefined) {
+      throw new ConfigError(
+        'ATELET_REGISTRY_AUTH_FILE',
+        `auths.${host}: needs auth (base64 user:password) or username and password`,
+      );
+    }
+    out[host.replace(/^https?:\/\//, '').replace(/\/.*$/, '')] = { username, password };
+  }
+  return out;
+}
+
 function storageConfig(settings: Settings): ObjectStoreConfig {
   const s3Endpoint = settings.string('ATELET_S3_ENDPOINT', '');
   const accessKeyId = settings.string('ATELET_S3_ACCESS_KEY_ID', '');
@@ -170,6 +204,7 @@ export function loadAteletConfig(settings = new Settings()): AteletConfig {
     transferTimeoutMs: settings.int('ATELET_TRANSFER_TIMEOUT_MS', 600_000, { min: 1 }),
     workers: readWorkers(settings),
     storage: storageConfig(settings),
+    registryAuth: registryAuth(settings),
     ...(ateapiAddress !== '' && {
       registration: {
         ateapiAddress,

@@ -90,7 +90,10 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
     this.images = new RootfsCache(
       join(config.cacheDir, 'rootfs'),
       config.rootfsCacheMaxBytes,
-      { layout: new OciLayoutSource(), registry: new RegistrySource() },
+      {
+        layout: new OciLayoutSource(),
+        registry: new RegistrySource({ credentials: (registry) => config.registryAuth[registry] }),
+      },
       config.arch,
     );
     this.transfer = new SnapshotTransfer(config.storage, config.transferTimeoutMs);

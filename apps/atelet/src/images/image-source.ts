@@ -215,7 +215,8 @@ export function parseBearerChallenge(header: string): Record<string, string> | u
 
 /**
  * Images from a registry through the Registry HTTP API v2, with the token flow: a 401 with a Bearer challenge
- * is answered by fetching a token from the realm (anonymous, or with `credentials` as basic auth) and retrying.
+ * is answered by fetching a token from the realm (anonymous, or with `credentials` as basic auth) and retrying;
+ * a Basic challenge is answered with the credentials directly.
  * Loopback registries are spoken to over plain HTTP. Every request has a deadline.
  */
 export class RegistrySource implements ImageSource {
@@ -311,12 +312,25 @@ export class RegistrySource implements ImageSource {
       });
     let response = await send(this.tokens.get(key));
     if (response.status !== 401) return response;
-    const challenge = parseBearerChallenge(response.headers.get('www-authenticate') ?? '');
+    const header = response.headers.get('www-authenticate') ?? '';
+    const credentials = this.options.credentials?.(registry);
+    if (/^basic\b/i.test(header) && credentials !== undefined) {
+      // A registry with plain basic auth (no token service).
+      this.tokens.delete(key);
+      return fetch(url, {
+        headers: {
+          ...headers,
+          authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+        },
+        redirect: 'follow',
+        signal: AbortSignal.timeout(bounded ? timeout : timeout * 10),
+      });
+    }
+    const challenge = parseBearerChallenge(header);
     if (challenge?.['realm'] === undefined) return response;
     const tokenUrl = new URL(challenge['realm']);
     if (challenge['service'] !== undefined) tokenUrl.searchParams.set('service', challenge['service']);
     tokenUrl.searchParams.set('scope', challenge['scope'] ?? `repository:${repository}:pull`);
-    const credentials = this.options.credentials?.(registry);
     const tokenResponse = await fetch(tokenUrl, {
       headers: credentials
         ? {
