@@ -103,4 +103,18 @@ describe('atelet configuration', () => {
     );
     tmp.remove();
   });
+
+  it('needs both halves of the TLS certificate', () => {
+    expect(() => loadAteletConfig(new Settings({ ATELET_TLS_CERT_FILE: '/x.crt' }))).toThrow(
+      'invalid configuration: ATELET_TLS_KEY_FILE: required when the other half of the certificate is set',
+    );
+    expect(() => loadAteletConfig(new Settings({ ATELET_TLS_CLIENT_CA_FILE: '/ca.crt' }))).toThrow(
+      'ATELET_TLS_CLIENT_CA_FILE: needs ATELET_TLS_CERT_FILE and ATELET_TLS_KEY_FILE',
+    );
+    expect(() =>
+      loadAteletConfig(
+        new Settings({ ATELET_TLS_CERT_FILE: '/missing.crt', ATELET_TLS_KEY_FILE: '/missing.key' }),
+      ),
+    ).toThrow('ATELET_TLS_CERT_FILE: cannot read /missing.crt');
+  });
 });

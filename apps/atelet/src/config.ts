@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { ChannelCredentials, credentials as grpcCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { ConfigError, Settings } from '@substrate/service';
 import { type ObjectStoreConfig } from '@substrate/storage';
 import { parse as parseYaml } from 'yaml';
@@ -50,8 +51,16 @@ export interface AteletConfig {
    * base64 of `user:password`, or `username` and `password`), sent to the token realm as basic auth.
    */
   readonly registryAuth: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
+  /**
+   * TLS of the AteomHerder port (`ATELET_TLS_CERT_FILE` + `ATELET_TLS_KEY_FILE`, PEM); with
+   * `ATELET_TLS_CLIENT_CA_FILE` every client (ateapi) must present a certificate signed by that CA. Unset:
+   * plaintext, as upstream. The same certificate is atelet's client certificate towards ateapi.
+   */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
   /** Worker registration with ateapi; absent when `ATELET_ATEAPI_ADDRESS` is unset. */
   readonly registration?: {
+    /** PEM CA that signs ateapi's certificate (`ATELET_ATEAPI_TLS_CA_FILE`): TLS to ateapi; unset: plaintext. */
+    readonly ateapiCa?: Buffer;
     /** ateapi's gRPC address (`ATELET_ATEAPI_ADDRESS`, host:port). */
     readonly ateapiAddress: string;
     /** File holding a bearer token sent to ateapi (`ATELET_ATEAPI_TOKEN_FILE`), re-read on every report. */
@@ -187,11 +196,46 @@ function storageConfig(settings: Settings): ObjectStoreConfig {
   };
 }
 
+function readPem(setting: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function tlsConfig(settings: Settings): AteletConfig['tls'] {
+  const cert = settings.string('ATELET_TLS_CERT_FILE', '');
+  const key = settings.string('ATELET_TLS_KEY_FILE', '');
+  const clientCa = settings.string('ATELET_TLS_CLIENT_CA_FILE', '');
+  if (cert === '' && key === '') {
+    if (clientCa !== '')
+      throw new ConfigError(
+        'ATELET_TLS_CLIENT_CA_FILE',
+        'needs ATELET_TLS_CERT_FILE and ATELET_TLS_KEY_FILE',
+      );
+    return undefined;
+  }
+  if (cert === '' || key === '') {
+    throw new ConfigError(
+      cert === '' ? 'ATELET_TLS_CERT_FILE' : 'ATELET_TLS_KEY_FILE',
+      'required when the other half of the certificate is set',
+    );
+  }
+  return {
+    cert: readPem('ATELET_TLS_CERT_FILE', cert),
+    key: readPem('ATELET_TLS_KEY_FILE', key),
+    ...(clientCa !== '' && { clientCa: readPem('ATELET_TLS_CLIENT_CA_FILE', clientCa) }),
+  };
+}
+
 export function loadAteletConfig(settings = new Settings()): AteletConfig {
   const root = settings.string('ATELET_ROOT', '/var/lib/substrate');
   const grpc = settings.listenAddress('ATELET_GRPC_LISTEN', '127.0.0.1:8085');
   const ateapiAddress = settings.string('ATELET_ATEAPI_ADDRESS', '');
   const tokenFile = settings.string('ATELET_ATEAPI_TOKEN_FILE', '');
+  const ateapiCa = settings.string('ATELET_ATEAPI_TLS_CA_FILE', '');
+  const tls = tlsConfig(settings);
   return {
     http: settings.listenAddress('ATELET_HTTP_LISTEN', '127.0.0.1:8483'),
     grpc,
@@ -205,14 +249,36 @@ export function loadAteletConfig(settings = new Settings()): AteletConfig {
     workers: readWorkers(settings),
     storage: storageConfig(settings),
     registryAuth: registryAuth(settings),
+    ...(tls !== undefined && { tls }),
     ...(ateapiAddress !== '' && {
       registration: {
         ateapiAddress,
         ...(tokenFile !== '' && { tokenFile }),
+        ...(ateapiCa !== '' && { ateapiCa: readPem('ATELET_ATEAPI_TLS_CA_FILE', ateapiCa) }),
         nodeName: settings.string('ATELET_NODE_NAME', hostname()),
         advertiseAddress: settings.string('ATELET_ADVERTISE_ADDRESS', `${grpc.host}:${grpc.port}`),
         leaseSeconds: settings.int('ATELET_LEASE_SECONDS', 30, { min: 3, max: 3_600 }),
       },
     }),
   };
+}
+
+/** Credentials of the AteomHerder port: plaintext, TLS, or TLS that requires a client certificate of the CA. */
+export function herderServerCredentials(config: Pick<AteletConfig, 'tls'>): ServerCredentials {
+  const tls = config.tls;
+  if (tls === undefined) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    tls.clientCa !== undefined,
+  );
+}
+
+/** Credentials towards ateapi: TLS with its CA (and atelet's certificate as client certificate) or plaintext. */
+export function ateapiChannelCredentials(
+  config: Pick<AteletConfig, 'tls' | 'registration'>,
+): ChannelCredentials {
+  const ca = config.registration?.ateapiCa;
+  if (ca === undefined) return grpcCredentials.createInsecure();
+  return grpcCredentials.createSsl(ca, config.tls?.key ?? null, config.tls?.cert ?? null);
 }

@@ -5,7 +5,7 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { ATELET_SERVICES, nestGrpcPackageDefinition } from '@substrate/proto';
 import { runMain } from '@substrate/service';
 import { AppModule } from './app.module';
-import { loadAteletConfig } from './config';
+import { herderServerCredentials, loadAteletConfig } from './config';
 
 runMain('atelet', async () => {
   const config = loadAteletConfig();
@@ -19,6 +19,7 @@ runMain('atelet', async () => {
         url: `${config.grpc.host}:${config.grpc.port}`,
         package: 'atelet',
         packageDefinition: nestGrpcPackageDefinition(ATELET_SERVICES),
+        credentials: herderServerCredentials(config),
       },
     },
     { inheritAppConfig: true },
@@ -28,7 +29,7 @@ runMain('atelet', async () => {
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   logger.log(
-    `atelet.AteomHerder on ${config.grpc.host}:${config.grpc.port}, health on http://${config.http.host}:${config.http.port}/healthz, ${config.workers.length} worker(s)`,
+    `atelet.AteomHerder on ${config.tls ? 'TLS ' : ''}${config.grpc.host}:${config.grpc.port}, health on http://${config.http.host}:${config.http.port}/healthz, ${config.workers.length} worker(s)`,
   );
   return app;
 });

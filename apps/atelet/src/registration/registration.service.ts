@@ -6,9 +6,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { ateapi } from '@substrate/proto';
-import { type AteletConfig } from '../config';
+import { ateapiChannelCredentials, type AteletConfig } from '../config';
 import { ATELET_CONFIG } from '../herder/herder.service';
 
 /** The report of this node's workers, as ateapi's WorkerRegistry takes it. */
@@ -54,7 +54,10 @@ export class RegistrationService implements OnApplicationBootstrap, OnApplicatio
   onApplicationBootstrap(): void {
     const registration = this.config.registration;
     if (registration === undefined) return;
-    this.client = new ateapi.WorkerRegistryClient(registration.ateapiAddress, credentials.createInsecure());
+    this.client = new ateapi.WorkerRegistryClient(
+      registration.ateapiAddress,
+      ateapiChannelCredentials(this.config),
+    );
     this.schedule(0);
   }
 
