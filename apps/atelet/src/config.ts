@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { ChannelCredentials, credentials as grpcCredentials, ServerCredentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials as grpcCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { ConfigError, Settings } from '@substrate/service';
 import { type ObjectStoreConfig } from '@substrate/storage';
 import { parse as parseYaml } from 'yaml';
