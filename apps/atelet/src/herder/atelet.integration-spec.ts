@@ -357,4 +357,19 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
     await client.run({ ...actor('c6'), targetAteomUid: A.uid, spec: spec(), sandboxAssets: assets() });
     expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 1, file: 1 });
   });
+
+  it('stops the sandbox of an actor on one worker when the actor starts on another', async () => {
+    // c6 runs on worker A; the control plane moves it to worker B.
+    await client.run({ ...actor('c6'), targetAteomUid: B.uid, spec: spec(), sandboxAssets: assets() });
+    expect(await callCounter(B.ip, 80)).toMatchObject({ memory: 1, file: 1 });
+    const gone = await grpcFailure(
+      client.checkpoint({ ...actor('c6'), targetAteomUid: A.uid, ...local('c6-x') }),
+    );
+    expect({ code: gone.code, details: gone.details }).toEqual({
+      code: status.FAILED_PRECONDITION,
+      details: `worker ${A.name}: no actor is running, cannot checkpoint demo:demo:counter:c6`,
+    });
+    await client.run({ ...actor('c7'), targetAteomUid: A.uid, spec: spec(), sandboxAssets: assets() });
+    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 1, file: 1 });
+  });
 });

@@ -149,7 +149,7 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
       const paths = actorPaths(this.config.actorsDir, call.actor);
       const [assetPaths] = await Promise.all([
         this.assets.ensureAll(files),
-        this.replaceStale(worker, call.actor),
+        this.stopDuplicates(worker, call.actor).then(() => this.replaceStale(worker, call.actor)),
       ]);
       await this.resetActorDirs(paths);
       const bundles = await this.prepareBundles(call.spec, paths);
@@ -256,6 +256,7 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
     return this.exclusive(worker, 'Restore', async () => {
       const began = performance.now();
       const paths = actorPaths(this.config.actorsDir, call.actor);
+      await this.stopDuplicates(worker, call.actor);
       await this.replaceStale(worker, call.actor);
       await this.resetActorDirs(paths);
       const fetchSnapshot = async () => {
@@ -361,6 +362,20 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
     }
     await writeFile(`${file}.tmp`, JSON.stringify(running), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
+  }
+
+  /**
+   * An actor runs on at most one worker of the node: when it is started on `target`, a sandbox of the same
+   * actor that another worker still runs (the control plane moved the actor after a crash) is stopped first,
+   * so two sandboxes never share the actor's directory. A worker busy with another operation refuses
+   * (WORKER_BUSY).
+   */
+  private async stopDuplicates(target: WorkerState, actor: ActorRef): Promise<void> {
+    const key = actorKey(actor);
+    for (const other of this.workers.values()) {
+      if (other === target || other.running === undefined || actorKey(other.running.actor) !== key) continue;
+      await this.exclusive(other, `stop of actor ${key}`, () => this.replaceStale(other, actor));
+    }
   }
 
   /**
