@@ -1,4 +1,11 @@
-import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  type ClientRequest,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { status as grpcStatus } from '@grpc/grpc-js';
@@ -43,6 +50,8 @@ export class ActorRouter {
   private server: Server | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Websocket connections to each worker (`host:port`), reset with the worker's route. */
+  private readonly upgraded = new Map<string, Set<Socket>>();
 
   constructor(
     private readonly control: ControlPort,
@@ -52,6 +61,17 @@ export class ActorRouter {
   ) {
     this.resumer = new Resumer(control, options, (outcome) => metrics.resumes.inc({ outcome }));
     cache.onInvalidate((_key, route) => this.dropConnections(route));
+    // Connections to workers are the router's own (hop-by-hop): always keep-alive, whatever the client
+    // asked for, so the sandbox never closes one itself — a socket it closed sits in TIME_WAIT, and this
+    // runsc refuses to checkpoint then. The router resets them (RST) when the actor stops running.
+    this.proxy.on('proxyReq', (proxyReq: ClientRequest) => proxyReq.setHeader('connection', 'keep-alive'));
+    this.proxy.on('open', (proxySocket: Socket) => {
+      const key = `${proxySocket.remoteAddress ?? ''}:${proxySocket.remotePort ?? 0}`;
+      const set = this.upgraded.get(key) ?? new Set<Socket>();
+      set.add(proxySocket);
+      this.upgraded.set(key, set);
+      proxySocket.once('close', () => set.delete(proxySocket));
+    });
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -244,12 +264,32 @@ export class ActorRouter {
     return agent;
   }
 
-  /** Closes every connection to a worker whose actor stopped running (runsc cannot checkpoint with connected TCP). */
+  /**
+   * Resets every connection to a worker whose actor stopped running, keep-alive and websocket alike: this
+   * runsc refuses to checkpoint a sandbox with an open TCP connection, or one in TIME_WAIT, so the
+   * connections are reset (RST) rather than closed.
+   */
   private dropConnections(route: Route): void {
-    const agent = this.agents.get(routeKey(route));
-    if (!agent) return;
-    this.agents.delete(routeKey(route));
-    agent.destroy();
+    const key = routeKey(route);
+    const agent = this.agents.get(key);
+    const open = agent
+      ? Object.values(agent.freeSockets).flat().length + Object.values(agent.sockets).flat().length
+      : 0;
+    this.logger.log({
+      message: 'resetting connections to a worker whose actor stopped running',
+      worker: key,
+      connections: open,
+    });
+    if (agent) {
+      this.agents.delete(key);
+      for (const group of [agent.freeSockets, agent.sockets]) {
+        for (const sockets of Object.values(group))
+          for (const socket of sockets ?? []) socket.resetAndDestroy();
+      }
+      agent.destroy();
+    }
+    for (const socket of this.upgraded.get(key) ?? []) socket.resetAndDestroy();
+    this.upgraded.delete(key);
   }
 
   /** Asks ateapi to suspend actors idle longer than the timeout (and never one with something open). */
