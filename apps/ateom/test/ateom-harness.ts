@@ -250,7 +250,7 @@ export async function grpcFailure(promise: Promise<unknown>): Promise<ServiceErr
   throw new Error('expected the call to fail');
 }
 
-/** An ateom started as a real child process (`node -r swc-register.js src/main.ts`), killable by pid. */
+/** An ateom started as a real child process (`node -r tools/scripts/swc-register.js src/main.ts`), killable by pid. */
 export class AteomProcess {
   private output = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -266,7 +266,7 @@ export class AteomProcess {
   static async start(env: Record<string, string>, socket: string): Promise<AteomProcess> {
     const child = spawn(
       process.execPath,
-      ['-r', join(__dirname, 'swc-register.js'), join(__dirname, '../src/main.ts')],
+      ['-r', join(__dirname, '../../../tools/scripts/swc-register.js'), join(__dirname, '../src/main.ts')],
       {
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -312,7 +312,7 @@ export function runAteomToExit(
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['-r', join(__dirname, 'swc-register.js'), join(__dirname, '../src/main.ts')],
+      ['-r', join(__dirname, '../../../tools/scripts/swc-register.js'), join(__dirname, '../src/main.ts')],
       {
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
