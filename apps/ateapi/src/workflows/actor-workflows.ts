@@ -45,6 +45,24 @@ const {
   STATUS_PAUSED: PAUSED,
 } = ateapi.Actor_Status;
 
+/** What differs between Suspend (`external`) and Pause (`local`). */
+const CHECKPOINT_KINDS = {
+  external: {
+    settled: SUSPENDED,
+    otherTransient: PAUSING,
+    transientName: 'SUSPENDING',
+    markEvent: 'markSuspending',
+    commitEvent: 'suspendCommitted',
+  },
+  local: {
+    settled: PAUSED,
+    otherTransient: SUSPENDING,
+    transientName: 'PAUSING',
+    markEvent: 'markPausing',
+    commitEvent: 'pauseCommitted',
+  },
+} as const;
+
 export const LOCK_BUSY_MESSAGE = 'another operation is in progress for this actor';
 
 /**
@@ -87,73 +105,58 @@ export class ActorWorkflows {
 
   /** SuspendActor: checkpoints to object storage and frees the worker. */
   suspend(atespace: string, actorId: string): Promise<ateapi.Actor> {
-    return this.locked(atespace, actorId, async (run) => {
-      if (run.actor.status === SUSPENDED && !run.actor.ateomPodName) return run.actor;
-      if (run.actor.status === PAUSED || run.actor.status === SUSPENDED) {
-        throw internal('actor is in SUSPENDING state but has no active worker');
-      }
-      if (run.actor.status === RESUMING || run.actor.status === PAUSING) {
-        return this.recoverLocked(run);
-      }
-      const template = this.templateOf(run.actor);
-      let marking: Promise<unknown> | undefined;
-      if (run.actor.status === RUNNING) {
-        const prefix = externalSnapshotPrefix(
-          template.spec.snapshotsConfig.location,
-          atespace,
-          actorId,
-          this.now(),
-        );
-        marking = this.write(run, {
-          ...run.actor,
-          status: this.next(run.actor, 'markSuspending'),
-          inProgressSnapshot: prefix,
-        });
-      }
-      // The worker is read in the same round trip as the SUSPENDING write: under the actor's lock the
-      // write does not change what the read sees (the worker fields stay as they are).
-      const [worker] = await Promise.all([this.workerOf(run.actor), marking]);
-      if (worker) {
-        await this.atelet.checkpoint(
-          worker.ateletEndpoint,
-          this.checkpointRequest(run.actor, template, worker, 'external'),
-          new Date(run.deadline),
-        );
-      }
-      return this.finishCheckpoint(run, 'suspendCommitted', worker);
-    });
+    return this.checkpointWorkflow(atespace, actorId, 'external');
   }
 
   /** PauseActor: checkpoints to the node's disk and frees the worker. */
   pause(atespace: string, actorId: string): Promise<ateapi.Actor> {
+    return this.checkpointWorkflow(atespace, actorId, 'local');
+  }
+
+  /**
+   * Suspend (`external`) and Pause (`local`): mark the actor SUSPENDING / PAUSING with a fresh snapshot
+   * location, checkpoint on its worker, then commit the snapshot and free the worker. A no-op when
+   * already settled there; upstream's errors when settled in the other status; an actor stuck in a
+   * transient status is recovered.
+   */
+  private checkpointWorkflow(
+    atespace: string,
+    actorId: string,
+    kind: 'external' | 'local',
+  ): Promise<ateapi.Actor> {
+    const k = CHECKPOINT_KINDS[kind];
     return this.locked(atespace, actorId, async (run) => {
-      if (run.actor.status === PAUSED && !run.actor.ateomPodName) return run.actor;
-      if (run.actor.status === SUSPENDED || run.actor.status === PAUSED) {
-        throw internal('actor is in PAUSING state but has no active worker');
+      if (run.actor.status === k.settled && !run.actor.ateomPodName) return run.actor;
+      if (run.actor.status === PAUSED || run.actor.status === SUSPENDED) {
+        throw internal(`actor is in ${k.transientName} state but has no active worker`);
       }
-      if (run.actor.status === RESUMING || run.actor.status === SUSPENDING) {
+      if (run.actor.status === RESUMING || run.actor.status === k.otherTransient) {
         return this.recoverLocked(run);
       }
       const template = this.templateOf(run.actor);
       let marking: Promise<unknown> | undefined;
       if (run.actor.status === RUNNING) {
-        const prefix = localSnapshotPrefix(actorId, this.now());
+        const prefix =
+          kind === 'external'
+            ? externalSnapshotPrefix(template.spec.snapshotsConfig.location, atespace, actorId, this.now())
+            : localSnapshotPrefix(actorId, this.now());
         marking = this.write(run, {
           ...run.actor,
-          status: this.next(run.actor, 'markPausing'),
+          status: this.next(run.actor, k.markEvent),
           inProgressSnapshot: prefix,
         });
       }
-      // As in suspend: the worker read shares the PAUSING write's round trip.
+      // The worker is read in the same round trip as the SUSPENDING/PAUSING write: under the actor's lock
+      // the write does not change what the read sees (the worker fields stay as they are).
       const [worker] = await Promise.all([this.workerOf(run.actor), marking]);
       if (worker) {
         await this.atelet.checkpoint(
           worker.ateletEndpoint,
-          this.checkpointRequest(run.actor, template, worker, 'local'),
+          this.checkpointRequest(run.actor, template, worker, kind),
           new Date(run.deadline),
         );
       }
-      return this.finishCheckpoint(run, 'pauseCommitted', worker);
+      return this.finishCheckpoint(run, k.commitEvent, worker);
     });
   }
 
