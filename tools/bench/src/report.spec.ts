@@ -1,4 +1,4 @@
-import { renderSection, resultLine, upsertSection, type MachineInfo } from './report';
+import { percentile, renderSection, resultLine, upsertSection, type MachineInfo } from './report';
 import { type BenchOutcome } from './types';
 
 const machine: MachineInfo = {
@@ -18,6 +18,22 @@ const outcome: BenchOutcome = {
   verdict: 'Target: ratio ≥ 0.80 — met.',
   notes: ['one note'],
 };
+
+describe('percentile', () => {
+  it('takes the nearest rank, whatever the order of the values', () => {
+    const values = [9, 1, 5, 3, 7, 2, 8, 4, 10, 6];
+    expect(percentile(values, 50)).toBe(5);
+    expect(percentile(values, 95)).toBe(10);
+    expect(percentile(values, 90)).toBe(9);
+    expect(percentile(values, 0)).toBe(1);
+    expect(percentile([42], 95)).toBe(42);
+    expect(values).toEqual([9, 1, 5, 3, 7, 2, 8, 4, 10, 6]);
+  });
+
+  it('is NaN without values', () => {
+    expect(percentile([], 50)).toBeNaN();
+  });
+});
 
 describe('resultLine', () => {
   it('prints RESULT <metric> <value> <unit>', () => {

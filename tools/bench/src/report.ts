@@ -36,6 +36,17 @@ export function load1(): number {
   return loadavg()[0] ?? 0;
 }
 
+/**
+ * The nearest-rank percentile `p` (0–100) of `values`: the smallest value with at least p% of the values
+ * at or below it (p50 of an even count is the lower middle one). NaN when there are no values.
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1] ?? Number.NaN;
+}
+
 export function resultLine(result: BenchResult): string {
   return `RESULT ${result.metric} ${formatValue(result.value)} ${result.unit}`;
 }

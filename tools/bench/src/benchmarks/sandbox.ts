@@ -1,0 +1,498 @@
+// The `sandbox` benchmark (issue 5): the counter actor in gVisor through a real ateom process (its gRPC
+// service on a unix socket, real runsc, its network namespaces): cold boot → first answer, checkpoint
+// (FULL), and restore → first answer, beside bare `runsc restore` of the same checkpoint image in the
+// same run (tools/bench/src/lib/bare-runsc.ts), ours and bare alternating so that load hits both alike.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+
+import { buildImage, COUNTER_DURABLE_DIR, COUNTER_PORT } from '@substrate/images';
+import { ateom } from '@substrate/proto';
+import { requireTool, tempDir } from '@substrate/testing';
+
+import {
+  BareRunsc,
+  bareAddresses,
+  pollFirstResponse,
+  RUNSC_FLAGS,
+  type FirstResponseProbe,
+} from '../lib/bare-runsc';
+import { percentile } from '../report';
+import { type BenchOptions, type BenchOutcome, type BenchResult } from '../types';
+
+const REPO = resolve(__dirname, '../../../..');
+const TARGET_RATIO = 1.15;
+const CALL_TIMEOUT_MS = 120_000;
+const FULL = ateom.SnapshotScope.SNAPSHOT_SCOPE_FULL;
+const DATA = ateom.SnapshotScope.SNAPSHOT_SCOPE_DATA;
+
+/** The counter's first answer, polled the same way after ours and after bare runsc. */
+const COUNTER_PROBE: FirstResponseProbe = {
+  port: COUNTER_PORT,
+  path: '/',
+  intervalMs: 1,
+  attemptTimeoutMs: 100,
+};
+
+const ACTOR = {
+  actorAtespace: 'bench',
+  actorTemplateNamespace: 'bench',
+  actorTemplateName: 'counter',
+  actorId: 'counter-1',
+} as const;
+/** The actor's directory on the node, as atelet and ateom name it (`<atespace>:<ns>:<template>:<id>`). */
+const ACTOR_KEY = 'bench:bench:counter:counter-1';
+const CONTAINER = 'counter';
+
+/** ateom's structured log records the benchmark reads (one JSON object per line on its stdout). */
+interface StartedRecord {
+  readonly runscMs?: number;
+  readonly readyMs?: number;
+  readonly readyAttempts?: number;
+}
+
+/** ateom as its own process (`node -r tools/scripts/swc-register.js apps/ateom/src/main.ts`). */
+class AteomProcess {
+  private tail = '';
+  private pending = '';
+  readonly restored: StartedRecord[] = [];
+  readonly exited: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer) => this.take(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => (this.tail = (this.tail + chunk.toString()).slice(-16_384)));
+    this.exited = new Promise((resolveExit) => child.once('exit', () => resolveExit()));
+  }
+
+  static async start(env: Record<string, string>, socket: string): Promise<AteomProcess> {
+    const child = spawn(
+      process.execPath,
+      ['-r', join(REPO, 'tools/scripts/swc-register.js'), join(REPO, 'apps/ateom/src/main.ts')],
+      { cwd: join(REPO, 'apps/ateom'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const ateomProcess = new AteomProcess(child);
+    const deadline = Date.now() + 60_000;
+    while (!(await socketAccepts(socket))) {
+      if (!ateomProcess.running || Date.now() > deadline) {
+        await ateomProcess.stop();
+        throw new Error(`ateom did not serve on ${socket}:\n${ateomProcess.log}`);
+      }
+      await sleep(50);
+    }
+    return ateomProcess;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get log(): string {
+    return this.tail;
+  }
+
+  /** SIGTERM (ateom deletes its sandbox and network), SIGKILL after 20 s. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private take(chunk: Buffer): void {
+    const text = chunk.toString('utf8');
+    this.tail = (this.tail + text).slice(-16_384);
+    const lines = (this.pending + text).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('Actor restored')) continue;
+      try {
+        const record = JSON.parse(line) as { message?: unknown } & StartedRecord;
+        const fields = (typeof record.message === 'object' ? record.message : record) as StartedRecord;
+        this.restored.push(fields);
+      } catch {
+        // not a JSON line
+      }
+    }
+  }
+}
+
+function socketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolveAccept) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveAccept(true);
+    });
+    socket.once('error', () => resolveAccept(false));
+  });
+}
+
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: { deadline: Date },
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+function unary<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
+  return new Promise((resolveCall, reject) => {
+    method(
+      request,
+      new Metadata(),
+      { deadline: new Date(Date.now() + CALL_TIMEOUT_MS) },
+      (error, response) => (error ? reject(error) : resolveCall(response)),
+    );
+  });
+}
+
+/** A promise-returning client of ateom's three workload calls for the benchmark's one actor. */
+class Ateom {
+  private readonly client: ateom.AteomClient;
+
+  constructor(
+    socket: string,
+    private readonly runscPath: string,
+  ) {
+    this.client = new ateom.AteomClient(`unix://${socket}`, credentials.createInsecure());
+  }
+
+  private get base() {
+    return {
+      ...ACTOR,
+      runscPath: this.runscPath,
+      spec: {
+        containers: [
+          {
+            name: CONTAINER,
+            readyz: { httpGet: { path: '/readyz', port: COUNTER_PORT } },
+            durableDirVolumes: [COUNTER_DURABLE_DIR],
+          },
+        ],
+      },
+    };
+  }
+
+  run(): Promise<ateom.RunWorkloadResponse> {
+    return unary(
+      (r, m, o, cb) => this.client.runWorkload(r, m, o, cb),
+      ateom.RunWorkloadRequest.fromPartial(this.base),
+    );
+  }
+
+  checkpoint(scope: ateom.SnapshotScope): Promise<ateom.CheckpointWorkloadResponse> {
+    return unary(
+      (r, m, o, cb) => this.client.checkpointWorkload(r, m, o, cb),
+      ateom.CheckpointWorkloadRequest.fromPartial({ ...this.base, scope }),
+    );
+  }
+
+  restore(): Promise<ateom.RestoreWorkloadResponse> {
+    return unary(
+      (r, m, o, cb) => this.client.restoreWorkload(r, m, o, cb),
+      ateom.RestoreWorkloadRequest.fromPartial({ ...this.base, scope: FULL }),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** A content-addressed runsc (`<dir>/runsc-<sha256>`, a symlink to the installed one), as atelet caches it. */
+function contentAddressedRunsc(dir: string): string {
+  const runsc = requireTool('runsc');
+  const sha = createHash('sha256').update(readFileSync(runsc)).digest('hex');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `runsc-${sha}`);
+  rmSync(path, { force: true });
+  symlinkSync(runsc, path);
+  return path;
+}
+
+/** Whether runsc still knows the container `id` under `stateDir`. */
+function runscKnows(stateDir: string, id: string): boolean {
+  try {
+    execFileSync(requireTool('runsc'), [`--root=${stateDir}`, 'state', id], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until ateom's background deletion of its stopped sandbox has finished; how long that took. */
+async function waitDeleted(stateDir: string): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; runscKnows(stateDir, 'actor'); i++) {
+    if (i > 600) throw new Error(`ateom's sandbox under ${stateDir} was not deleted within 30 s`);
+    await sleep(50);
+  }
+  return performance.now() - started;
+}
+
+/** The global flags of the runsc sandbox process whose command line has `--root=<stateDir>`. */
+function sandboxFlags(stateDir: string): string[] | undefined {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (args.includes(`--root=${stateDir}`) && args.includes('boot')) {
+      return args.filter((arg) => RUNSC_FLAGS.some((flag) => arg.startsWith(flag.split('=')[0] + '=')));
+    }
+  }
+  return undefined;
+}
+
+function dirBytes(dir: string, files: readonly string[]): number {
+  let bytes = 0;
+  for (const file of files) bytes += statSync(join(dir, file)).size;
+  return bytes;
+}
+
+const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+const list = (values: readonly number[]): string => values.map((v) => v.toFixed(0)).join(', ');
+
+interface Figures {
+  coldBoot: number[];
+  checkpoint: number[];
+  ours: number[];
+  oursCall: number[];
+  bare: number[];
+  bareRunsc: number[];
+  deletion: number[];
+  runscImageBytes: number;
+  durableBytes: number;
+}
+
+export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOutcome> {
+  const cycles = quick ? 5 : 30;
+  const suffix = (process.pid % 100_000).toString(36);
+  const worker = `bs${suffix}`;
+  const endpointIndex = 8_100 + (process.pid % 90);
+  const dir = tempDir('bench-sandbox');
+  const cleanups: (() => Promise<void> | void)[] = [() => dir.remove()];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        log(`cleanup: ${String(error)}`);
+      }
+    }
+  };
+  try {
+    log('building the counter image');
+    const image = await buildImage('counter');
+    const unpackedDir = join(dir.path, 'image');
+    execFileSync(requireTool('umoci'), ['unpack', '--image', `${image.layoutDir}:${image.tag}`, unpackedDir]);
+    const imageConfig = JSON.parse(readFileSync(join(unpackedDir, 'config.json'), 'utf8')) as {
+      root: { path: string };
+    };
+    imageConfig.root.path = join(unpackedDir, 'rootfs');
+    const runscPath = contentAddressedRunsc(join(dir.path, 'static-files'));
+
+    const root = join(dir.path, 'node');
+    const workDir = join(root, 'workers', worker);
+    const socket = join(workDir, 'ateom.sock');
+    const actorDir = join(root, 'actors', ACTOR_KEY);
+    const checkpointDir = join(actorDir, 'checkpoint-state');
+    const restoreDir = join(actorDir, 'restore-state');
+    const ateomStateDir = join(workDir, 'runsc-state');
+    // atelet's part: the actor's bundle, its root pointing at the unpacked image.
+    mkdirSync(join(actorDir, 'bundles', CONTAINER), { recursive: true });
+    writeFileSync(join(actorDir, 'bundles', CONTAINER, 'config.json'), JSON.stringify(imageConfig));
+
+    log(`starting ateom (worker ${worker}, endpoint index ${endpointIndex})`);
+    const ateomProcess = await AteomProcess.start(
+      {
+        ATEOM_ROOT: root,
+        ATEOM_WORKER: worker,
+        ATEOM_ENDPOINT_INDEX: String(endpointIndex),
+        ATEOM_RUNSC_PATH: requireTool('runsc'),
+        ATEOM_IP: requireTool('ip'),
+        ATEOM_NFT: requireTool('nft'),
+        ATEOM_SYSCTL: requireTool('sysctl'),
+        ATEOM_UNSHARE: requireTool('unshare'),
+        ATEOM_NSENTER: requireTool('nsenter'),
+        ATEOM_TAR: requireTool('tar'),
+      },
+      socket,
+    );
+    cleanups.push(() => ateomProcess.stop());
+    const client = new Ateom(socket, runscPath);
+    cleanups.push(() => client.close());
+    // The worker's endpoint (see ateom's endpointAddresses): 169.254.128.0/17, one /30 per index.
+    const endpointOffset = (128 << 8) + endpointIndex * 4 + 2;
+    const endpoint = `169.254.${endpointOffset >> 8}.${endpointOffset & 255}`;
+
+    const bare = await BareRunsc.open({
+      runsc: requireTool('runsc'),
+      workDir: join(dir.path, 'bare'),
+      name: suffix.slice(0, 8),
+      addresses: bareAddresses(process.pid % 4_096),
+      tools: { ip: requireTool('ip'), unshare: requireTool('unshare'), nsenter: requireTool('nsenter') },
+    });
+    cleanups.push(() => bare.close());
+
+    const figures: Figures = {
+      coldBoot: [],
+      checkpoint: [],
+      ours: [],
+      oursCall: [],
+      bare: [],
+      bareRunsc: [],
+      deletion: [],
+      runscImageBytes: 0,
+      durableBytes: 0,
+    };
+    let flagsChecked = false;
+    let spec: unknown;
+    const snapshots = join(dir.path, 'snapshots');
+
+    // Cycle 0 is a warm-up (page cache, JIT, runsc's first start); its figures are dropped.
+    for (let cycle = 0; cycle <= cycles; cycle++) {
+      const keep = cycle > 0;
+      const record = (into: number[], value: number): void => {
+        if (keep) into.push(value);
+      };
+      log(`cycle ${cycle}/${cycles}${keep ? '' : ' (warm-up)'}`);
+
+      // Cold boot: RunWorkload, then the counter's first answer.
+      let began = performance.now();
+      await client.run();
+      const first = await pollFirstResponse(endpoint, COUNTER_PROBE);
+      record(figures.coldBoot, first.at - began);
+      if (!first.body.includes('preserved memory count: 1 ')) {
+        throw new Error(`unexpected first answer after a cold boot: ${first.body}`);
+      }
+      spec ??= JSON.parse(await readFile(join(workDir, 'bundle', 'config.json'), 'utf8')) as unknown;
+      if (!flagsChecked) {
+        const flags = sandboxFlags(ateomStateDir);
+        if (flags === undefined || RUNSC_FLAGS.some((flag) => !flags.includes(flag))) {
+          throw new Error(
+            `ateom's sandbox runs with ${JSON.stringify(flags)}, not the reference's ${JSON.stringify(RUNSC_FLAGS)}`,
+          );
+        }
+        flagsChecked = true;
+      }
+
+      // Checkpoint (FULL), then atelet's part: the files out of checkpoint-state/ into a snapshot dir.
+      began = performance.now();
+      const { snapshotFiles } = await client.checkpoint(FULL);
+      record(figures.checkpoint, performance.now() - began);
+      const snapshot = join(snapshots, String(cycle));
+      mkdirSync(snapshot, { recursive: true });
+      for (const file of snapshotFiles) renameSync(join(checkpointDir, file), join(snapshot, file));
+      const runscFiles = snapshotFiles.filter((file) => file !== 'durable-dirs.tar');
+      figures.runscImageBytes = dirBytes(snapshot, runscFiles);
+      figures.durableBytes = dirBytes(
+        snapshot,
+        snapshotFiles.filter((file) => file === 'durable-dirs.tar'),
+      );
+      record(figures.deletion, await waitDeleted(ateomStateDir));
+
+      const ours = async () => {
+        rmSync(restoreDir, { recursive: true, force: true });
+        mkdirSync(restoreDir, { recursive: true });
+        for (const file of snapshotFiles) copyFileSync(join(snapshot, file), join(restoreDir, file));
+        const start = performance.now();
+        await client.restore();
+        const called = performance.now();
+        const answer = await pollFirstResponse(endpoint, COUNTER_PROBE);
+        if (!answer.body.includes('preserved memory count: 2 ')) {
+          throw new Error(`unexpected first answer after ateom's restore: ${answer.body}`);
+        }
+        record(figures.ours, answer.at - start);
+        record(figures.oursCall, called - start);
+        // Free the worker: a DATA checkpoint stops the sandbox, keeping only the durable dir.
+        await client.checkpoint(DATA);
+        await waitDeleted(ateomStateDir);
+      };
+      const reference = async () => {
+        const timing = await bare.restoreFirstResponse({ imageDir: snapshot, spec, probe: COUNTER_PROBE });
+        record(figures.bare, timing.firstResponseMs);
+        record(figures.bareRunsc, timing.runscMs);
+        await bare.deleteSandbox();
+      };
+      // Alternate which goes first, so that drifting load affects both alike.
+      if (cycle % 2 === 0) {
+        await ours();
+        await reference();
+      } else {
+        await reference();
+        await ours();
+      }
+      rmSync(snapshot, { recursive: true, force: true });
+    }
+
+    const restored = ateomProcess.restored.slice(-cycles);
+    const mean = (values: readonly (number | undefined)[]) => {
+      const defined = values.filter((v): v is number => v !== undefined);
+      return defined.length === 0 ? Number.NaN : defined.reduce((a, b) => a + b, 0) / defined.length;
+    };
+    const p50 = (values: readonly number[]) => percentile(values, 50);
+    const p95 = (values: readonly number[]) => percentile(values, 95);
+    const runscMs = restored.map((r) => r.runscMs).filter((v): v is number => v !== undefined);
+    const readyMs = restored.map((r) => r.readyMs).filter((v): v is number => v !== undefined);
+    const ratio = p50(figures.ours) / p50(figures.bare);
+    const ratio95 = p95(figures.ours) / p95(figures.bare);
+    log(`ours (ms): ${list(figures.ours)}`);
+    log(`bare (ms): ${list(figures.bare)}`);
+
+    const results: BenchResult[] = [
+      { metric: 'sandbox.cold_boot_ms_p50', value: round(p50(figures.coldBoot)), unit: 'ms' },
+      { metric: 'sandbox.checkpoint_ms_p50', value: round(p50(figures.checkpoint)), unit: 'ms' },
+      { metric: 'sandbox.checkpoint_size_mb', value: round(figures.runscImageBytes / 1e6), unit: 'MB' },
+      {
+        metric: 'sandbox.restore_first_response_ms_p50',
+        value: round(p50(figures.ours)),
+        unit: 'ms',
+      },
+      {
+        metric: 'sandbox.restore_first_response_ms_p95',
+        value: round(p95(figures.ours)),
+        unit: 'ms',
+      },
+      { metric: 'sandbox.restore_overhead_ratio', value: round(ratio, 2), unit: 'ratio' },
+      { metric: 'ref.runsc_restore_first_response_ms_p50', value: round(p50(figures.bare)), unit: 'ms' },
+      { metric: 'ref.runsc_restore_first_response_ms_p95', value: round(p95(figures.bare)), unit: 'ms' },
+    ];
+    const met = ratio <= TARGET_RATIO;
+    const verdict =
+      `Target: ateom's restore → first response ≤ ${TARGET_RATIO.toFixed(2)} × bare \`runsc restore\` → first ` +
+      `response (p50) — ${met ? 'met' : 'not met'} (${ratio.toFixed(2)}: ${p50(figures.ours).toFixed(0)} ms ` +
+      `against ${p50(figures.bare).toFixed(0)} ms; at p95 ${ratio95.toFixed(2)}).`;
+    const notes = [
+      `Workload: the counter actor image (\`tools/images\`, Node.js HTTP server, durable dir \`${COUNTER_DURABLE_DIR}\`), unpacked with umoci; runsc ${'0.0~20240729'} (\`${RUNSC_FLAGS.join(' ')}\`); ateom as its own process (\`node -r tools/scripts/swc-register.js apps/ateom/src/main.ts\`) with a forwarded worker endpoint, driven over its unix socket with the generated \`ateom.AteomClient\`. ${cycles} cycles after one warm-up cycle.`,
+      `One cycle: RunWorkload (cold boot), CheckpointWorkload FULL, then the same checkpoint image restored by ateom (RestoreWorkload FULL; the snapshot files staged into \`restore-state/\` untimed, as atelet does) and by bare runsc, in alternating order; after each restore the sandbox is removed (ateom: a DATA checkpoint) and the benchmark waits until runsc has deleted it, so every restore starts on an idle worker.`,
+      `First response: \`GET /\` on the counter, polled every ${COUNTER_PROBE.intervalMs} ms (attempt deadline ${COUNTER_PROBE.attemptTimeoutMs} ms) with a raw TCP client that resets the connection after the answer; ours is timed from the RestoreWorkload call to that answer (ateom's own readiness probe on \`/readyz\` ran in between), bare from the start of \`runsc restore --detach\` (its bundle written and the address set beforehand, untimed), polling alongside runsc.`,
+      `Bare reference (\`tools/bench/src/lib/bare-runsc.ts\`): its own network namespace and veth on a link-local /30, the bundle \`config.json\` ateom wrote for the run (network namespace path replaced), the same runsc binary and global flags (checked against the command line of ateom's sandbox process) and the same /proc/sys/net workaround when the kernel needs it.`,
+      `Checkpoint image: ${round(figures.runscImageBytes / 1e6)} MB uncompressed as runsc writes it (\`--compression=none\`), plus ${round(figures.durableBytes / 1e3)} kB of durable-dir archive; checkpoint times (ms): p50 ${p50(figures.checkpoint).toFixed(0)}, p95 ${p95(figures.checkpoint).toFixed(0)}. Cold boot → first answer (ms): p50 ${p50(figures.coldBoot).toFixed(0)}, p95 ${p95(figures.coldBoot).toFixed(0)}.`,
+      `Where ateom's restore time goes (means over the cycles): RestoreWorkload call ${mean(figures.oursCall).toFixed(0)} ms, of which \`runsc restore\` ${mean(runscMs).toFixed(0)} ms and the readiness probe ${mean(readyMs).toFixed(0)} ms (${mean(restored.map((r) => r.readyAttempts)).toFixed(1)} attempts), leaving ${(mean(figures.oursCall) - mean(runscMs) - mean(readyMs)).toFixed(0)} ms for the call, durable-dir restore (tar), log pipes, bundle and address set-up; then the first counter answer ${(mean(figures.ours) - mean(figures.oursCall)).toFixed(0)} ms. Bare: \`runsc restore\` exits after ${mean(figures.bareRunsc).toFixed(0)} ms, first answer at ${mean(figures.bare).toFixed(0)} ms.`,
+      `Per cycle (ms) — ours: ${list(figures.ours)}; bare: ${list(figures.bare)}.`,
+      `After a checkpoint, runsc's deletion of the stopped sandbox took ${p50(figures.deletion).toFixed(0)} ms (p50) more; a restore on the same worker sooner than that waits for it (not in these figures).`,
+    ];
+    return { results, verdict, notes };
+  } finally {
+    await cleanup();
+  }
+}
