@@ -45,7 +45,7 @@ BUILD_RECIPE_REVISION=1
 
 APT_PACKAGES=(
   redis-server redis-tools etcd-server etcd-client iproute2 nftables zstd busybox-static
-  docker-registry skopeo umoci util-linux
+  docker-registry skopeo umoci util-linux tini
 )
 # Processes that a package install may start as a system service on default ports.
 SERVICE_PROCESS_NAMES=(redis-server etcd docker-registry)
@@ -237,6 +237,7 @@ record_debian_tools() {
   record_debian_tool nft nftables nft
   record_debian_tool ip iproute2 ip
   record_debian_tool unshare util-linux unshare
+  record_debian_tool tini tini tini
   record_machine_tool kubectl
 }
 

@@ -94,6 +94,7 @@ export class Launcher {
     command: string,
     args: readonly string[],
     env: Record<string, string>,
+    ownGroup = false,
   ): Component {
     const component = Component.start(
       name,
@@ -105,6 +106,7 @@ export class Launcher {
       (who, code) => {
         if (!this.stopping) this.onFailure(`${who} exited unexpectedly (code ${String(code)})`);
       },
+      ownGroup,
     );
     this.components.push(component);
     return component;
@@ -113,6 +115,17 @@ export class Launcher {
   private service(name: string, entry: string, env: Record<string, string>): Component {
     const [command, args] = serviceCommand(REPO_ROOT, entry);
     return this.start(name, command, args, env);
+  }
+
+  /**
+   * An ateom, under `tini -s` (a child subreaper): runsc leaves each sandbox process to be reaped by
+   * whoever adopts it, and `runsc delete` waits until it is. Without a reaper of our own the machine's
+   * init adopts it; on these machines that init reaps only every ~2 s, and every checkpoint would then
+   * hold its worker that long. In a pod, tini is the container's init.
+   */
+  private ateom(name: string, env: Record<string, string>): Component {
+    const [command, args] = serviceCommand(REPO_ROOT, 'apps/ateom/src/main.ts');
+    return this.start(name, tool('tini'), ['-s', '-g', '--', command, ...args], env, true);
   }
 
   async up(): Promise<void> {
@@ -226,7 +239,7 @@ export class Launcher {
         socket,
       });
       ateoms.push(
-        this.service(`ateom-${name}`, 'apps/ateom/src/main.ts', {
+        this.ateom(`ateom-${name}`, {
           ...tools,
           ATEOM_ROOT: node,
           ATEOM_WORKER: name,

@@ -13,6 +13,8 @@ export class Component {
   private constructor(
     readonly name: string,
     private readonly child: ChildProcess,
+    /** Leads its own process group: a forced stop kills the group (a reaper and what runs under it). */
+    private readonly ownGroup: boolean,
     onUnexpectedExit: (name: string, code: number | null) => void,
   ) {
     this.exitPromise = new Promise((resolve) =>
@@ -31,10 +33,12 @@ export class Component {
     colorIndex: number,
     out: NodeJS.WritableStream,
     onUnexpectedExit: (name: string, code: number | null) => void,
+    ownGroup = false,
   ): Component {
     const child = spawn(command, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: ownGroup,
     });
     const color = COLORS[colorIndex % COLORS.length] ?? 36;
     const prefix = `\u001b[${color}m[${name.padEnd(8)}]\u001b[0m `;
@@ -46,7 +50,7 @@ export class Component {
         for (const line of lines) out.write(`${prefix}${line}\n`);
       });
     }
-    return new Component(name, child, onUnexpectedExit);
+    return new Component(name, child, ownGroup, onUnexpectedExit);
   }
 
   get pid(): number | undefined {
@@ -63,7 +67,8 @@ export class Component {
     if (!this.running || this.child.pid === undefined) return;
     process.kill(this.child.pid, 'SIGTERM');
     const timer = setTimeout(() => {
-      if (this.running && this.child.pid !== undefined) process.kill(this.child.pid, 'SIGKILL');
+      const pid = this.child.pid;
+      if (this.running && pid !== undefined) process.kill(this.ownGroup ? -pid : pid, 'SIGKILL');
     }, graceMs);
     await this.exitPromise;
     clearTimeout(timer);
