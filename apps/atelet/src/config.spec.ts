@@ -10,8 +10,16 @@ describe('atelet configuration', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8483 });
     expect(config.grpc).toEqual({ host: '127.0.0.1', port: 8085 });
     expect(config.actorsDir).toBe('/var/lib/substrate/actors');
+    expect(config.logDir).toBe('/var/lib/substrate/logs');
     expect(config.workers).toEqual([]);
     expect(config.registration).toBeUndefined();
+  });
+
+  it('reads actor logs where the ateoms of the same root write them, or from ATELET_LOG_DIR', () => {
+    expect(loadAteletConfig(new Settings({ ATELET_ROOT: '/srv/node' })).logDir).toBe('/srv/node/logs');
+    expect(
+      loadAteletConfig(new Settings({ ATELET_ROOT: '/srv/node', ATELET_LOG_DIR: '/var/log/actors' })).logDir,
+    ).toBe('/var/log/actors');
   });
 
   it('names the setting when it is malformed', () => {

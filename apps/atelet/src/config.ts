@@ -32,6 +32,11 @@ export interface AteletConfig {
   readonly root: string;
   /** Per-actor directories: `<root>/actors` (ateom reads the same). */
   readonly actorsDir: string;
+  /**
+   * Where the ateoms write actor logs (`ATELET_LOG_DIR`, default `<root>/logs`, the default of ateom's
+   * `ATEOM_LOG_DIR` under the same root): `<logDir>/<atespace or _>/<actor>/actor.log[.n]`.
+   */
+  readonly logDir: string;
   /** atelet's caches and worker records (`ATELET_CACHE_DIR`, default `<root>/atelet`): `static-files/`, `rootfs/`, `workers/`. */
   readonly cacheDir: string;
   /** Upper bound of the unpacked-rootfs cache (`ATELET_ROOTFS_CACHE_MAX_BYTES`, default 20 GiB). */
@@ -241,6 +246,7 @@ export function loadAteletConfig(settings = new Settings()): AteletConfig {
     grpc,
     root,
     actorsDir: join(root, 'actors'),
+    logDir: settings.string('ATELET_LOG_DIR', join(root, 'logs')),
     cacheDir: settings.string('ATELET_CACHE_DIR', join(root, 'atelet')),
     rootfsCacheMaxBytes: settings.int('ATELET_ROOTFS_CACHE_MAX_BYTES', 20 * 1024 ** 3, { min: 1 }),
     arch: settings.string('ATELET_ARCH', goArch()),

@@ -29,7 +29,7 @@ runMain('atelet', async () => {
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   logger.log(
-    `atelet.AteomHerder on ${config.tls ? 'TLS ' : ''}${config.grpc.host}:${config.grpc.port}, health on http://${config.http.host}:${config.http.port}/healthz, ${config.workers.length} worker(s)`,
+    `atelet.AteomHerder on ${config.tls ? 'TLS ' : ''}${config.grpc.host}:${config.grpc.port}, health and actor logs (${config.logDir}) on http://${config.http.host}:${config.http.port}, ${config.workers.length} worker(s)`,
   );
   return app;
 });

@@ -15,7 +15,8 @@ export type AteletErrorCode =
   | 'SNAPSHOT_INTEGRITY'
   | 'NOT_RUNNING'
   | 'ATEOM_UNAVAILABLE'
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  | 'ACTOR_LOG_NOT_FOUND';
 
 /** Base class of every error atelet throws. `cause` holds the underlying error. */
 export class AteletError extends Error {
@@ -151,6 +152,19 @@ export class NotRunningError extends AteletError {
 export class AteomUnavailableError extends AteletError {
   constructor(worker: string, problem: string, options?: { cause?: unknown }) {
     super('ATEOM_UNAVAILABLE', `ateom of worker ${worker} unavailable: ${problem}`, options);
+  }
+}
+
+/** No log directory for the actor on this node (it never ran here, or the log dir is another). */
+export class ActorLogNotFoundError extends AteletError {
+  constructor(
+    readonly atespace: string,
+    readonly actorId: string,
+  ) {
+    super(
+      'ACTOR_LOG_NOT_FOUND',
+      `no log of actor ${actorId} in atespace ${atespace === '' ? '(none)' : atespace} on this node`,
+    );
   }
 }
 

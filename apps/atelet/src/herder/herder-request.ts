@@ -55,7 +55,8 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const SHA256 = /^[0-9a-f]{64}$/;
 const LOCAL_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$/;
 
-function label(field: string, value: string): string {
+/** A DNS-1123 label (actor ids, atespaces, container names), or {@link InvalidRequestError} naming the field. */
+export function dnsLabel(field: string, value: string): string {
   if (value === '') throw new InvalidRequestError(field, 'is required');
   if (!DNS_LABEL.test(value)) {
     throw new InvalidRequestError(field, `${JSON.stringify(value)} is not a DNS-1123 label`);
@@ -74,17 +75,17 @@ function subdomain(field: string, value: string): string {
 type AnyRequest = atelet.RunRequest | atelet.CheckpointRequest | atelet.RestoreRequest;
 
 function actorOf(request: AnyRequest): { workerUid: string; actor: ActorRef } {
-  const templateNamespace = label('actor_template_namespace', request.actorTemplateNamespace);
+  const templateNamespace = dnsLabel('actor_template_namespace', request.actorTemplateNamespace);
   const templateName = subdomain('actor_template_name', request.actorTemplateName);
-  const actorId = label('actor_id', request.actorId);
+  const actorId = dnsLabel('actor_id', request.actorId);
   if (templateNamespace.length + 1 + templateName.length + 1 + actorId.length > 255) {
     throw new InvalidRequestError(
       'actor_id',
       'actor_template_namespace:actor_template_name:actor_id is longer than 255 bytes',
     );
   }
-  const atespace = request.actorAtespace === '' ? '' : label('actor_atespace', request.actorAtespace);
-  const workerUid = label('target_ateom_uid', request.targetAteomUid);
+  const atespace = request.actorAtespace === '' ? '' : dnsLabel('actor_atespace', request.actorAtespace);
+  const workerUid = dnsLabel('target_ateom_uid', request.targetAteomUid);
   return { workerUid, actor: { atespace, templateNamespace, templateName, actorId } };
 }
 
@@ -115,7 +116,7 @@ function specOf(
     throw new InvalidRequestError('spec.containers', 'at least one container is required');
   const volumes = new Map<string, atelet.Volume>();
   (spec?.volumes ?? []).forEach((volume, i) => {
-    const name = label(`spec.volumes[${i}].name`, volume.name);
+    const name = dnsLabel(`spec.volumes[${i}].name`, volume.name);
     if (volumes.has(name))
       throw new InvalidRequestError(`spec.volumes[${i}].name`, `duplicate volume ${JSON.stringify(name)}`);
     if (volume.type !== atelet.VolumeType.VOLUME_TYPE_DURABLE_DIR) {
@@ -127,7 +128,7 @@ function specOf(
   return {
     containers: containers.map((container, i) => {
       const at = `spec.containers[${i}]`;
-      const name = label(`${at}.name`, container.name);
+      const name = dnsLabel(`${at}.name`, container.name);
       if (name === 'pause') throw new InvalidRequestError(`${at}.name`, '"pause" is reserved');
       if (names.has(name))
         throw new InvalidRequestError(`${at}.name`, `duplicate container name ${JSON.stringify(name)}`);
