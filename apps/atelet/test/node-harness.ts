@@ -200,3 +200,83 @@ export function ateomToolsEnv(): Record<string, string> {
     ATEOM_TAR: requireTool('tar'),
   };
 }
+
+/** One line of an actor's log as atelet serves it (docs/atelet.md, "Actor logs"). */
+export interface ActorLogRecord {
+  readonly time: string;
+  readonly message: string;
+  readonly stream: 'stdout' | 'stderr' | 'lifecycle';
+  readonly labels: Readonly<Record<string, string>>;
+  readonly [field: string]: unknown;
+}
+
+function actorLogUrl(httpPort: number, atespace: string, actor: string, query: string): string {
+  return `http://127.0.0.1:${httpPort}/v1/atespaces/${atespace}/actors/${actor}/logs${query}`;
+}
+
+function parseRecords(text: string): ActorLogRecord[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as ActorLogRecord);
+}
+
+/** `GET …/logs<query>` on atelet's HTTP port: the status, content type and, for a 200, the records. */
+export async function getActorLog(
+  httpPort: number,
+  atespace: string,
+  actor: string,
+  query = '',
+): Promise<{ status: number; type: string | null; records: ActorLogRecord[]; body: string }> {
+  const response = await fetch(actorLogUrl(httpPort, atespace, actor, query), {
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await response.text();
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    records: response.status === 200 ? parseRecords(body) : [],
+    body,
+  };
+}
+
+/** A `follow=true` read of an actor's log: the records so far, `until` a condition, `stop`. */
+export async function followActorLog(httpPort: number, atespace: string, actor: string, query: string) {
+  const controller = new AbortController();
+  const response = await fetch(actorLogUrl(httpPort, atespace, actor, `${query}&follow=true`), {
+    signal: controller.signal,
+  });
+  if (response.status !== 200 || response.body === null) {
+    throw new Error(`follow ${actor}: HTTP ${response.status} ${await response.text()}`);
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const pumping = (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  const records = () => parseRecords(text.slice(0, text.lastIndexOf('\n') + 1));
+  return {
+    records,
+    async until(done: (records: ActorLogRecord[]) => boolean, timeoutMs = 10_000): Promise<ActorLogRecord[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(records())) {
+        if (Date.now() > deadline) throw new Error(`follow ${actor}: condition not met; got:\n${text}`);
+        await sleep(50);
+      }
+      return records();
+    },
+    async stop(): Promise<void> {
+      controller.abort();
+      await pumping;
+    },
+  };
+}

@@ -1,9 +1,11 @@
 // atelet end to end through its gRPC API: atelet and two ateoms as real child processes, real runsc, the
 // real counter image (an OCI image layout from tools/images), snapshots to file:// and to an S3 server on
 // loopback. Pause (LOCAL) and resume on the same worker, suspend (EXTERNAL) and restore on the other
-// worker, a stale sandbox replaced, tampered snapshots and a wrong runsc refused.
+// worker, a stale sandbox replaced, tampered snapshots and a wrong runsc refused; the actor's log read
+// and followed through atelet's HTTP port.
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
 import { buildImage, COUNTER_DURABLE_DIR, type BuiltImage } from '@substrate/images';
 import { atelet } from '@substrate/proto';
@@ -19,10 +21,13 @@ import {
 import {
   NODE_COMPONENTS,
   HerderClient,
+  type ActorLogRecord,
   ServiceProcess,
   ateomToolsEnv,
   callCounter,
   endpointAddress,
+  followActorLog,
+  getActorLog,
   grpcFailure,
   sha256File,
   socketAccepts,
@@ -212,15 +217,82 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
     expect(reply).toMatchObject({ memory: 3, file: 3 });
   });
 
-  it('suspends to S3 and restores from it', async () => {
-    const uri = `s3://snapshots/demo-counter/${newSnapshotPrefix('c1.demo')}`;
-    await timed('checkpoint_external_s3', () =>
-      client.checkpoint({ ...actor('c1'), targetAteomUid: B.uid, ...external(uri) }),
-    );
-    await timed('restore_external_s3', () =>
-      client.restore({ ...actor('c1'), targetAteomUid: A.uid, spec: spec(), ...external(uri) }),
-    );
-    expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 4, file: 4 });
+  it("serves the actor's log on the HTTP port: lifecycle and the counter's output from both workers, in order", async () => {
+    const requests = (records: ActorLogRecord[]) =>
+      records.filter((r) => r.message === 'request').map((r) => r.memory);
+    // The last request's line may still be on its way through ateom's pipe.
+    let log = await getActorLog(httpPort, 'demo', 'c1');
+    for (const deadline = Date.now() + 10_000; requests(log.records).length < 3 && Date.now() < deadline;) {
+      await sleep(100);
+      log = await getActorLog(httpPort, 'demo', 'c1');
+    }
+    expect({ status: log.status, type: log.type }).toEqual({
+      status: 200,
+      type: 'application/x-ndjson; charset=utf-8',
+    });
+    expect(log.records.filter((r) => r.stream === 'lifecycle').map((r) => r.message)).toEqual([
+      'Actor starting',
+      'Actor started',
+      'Actor checkpointing', // Pause
+      'Actor checkpointed',
+      'Actor restoring',
+      'Actor restored',
+      'Actor checkpointing', // Suspend to file://
+      'Actor checkpointed',
+      'Actor restoring', // on worker B
+      'Actor restored',
+    ]);
+    const output = log.records.filter((r) => r.stream === 'stdout');
+    expect(output[0]).toMatchObject({
+      message: 'counter listening on 80',
+      labels: {
+        'ate.dev/actor_id': 'c1',
+        'ate.dev/atespace': 'demo',
+        'ate.dev/actor_template_namespace': 'demo',
+        'ate.dev/actor_template_name': 'counter',
+        'ate.dev/container_name': 'counter',
+      },
+    });
+    expect(requests(output)).toEqual([1, 2, 3]);
+    const last = await getActorLog(httpPort, 'demo', 'c1', '?container=counter&tailLines=1');
+    expect(last.records.map((r) => [r.message, r.memory])).toEqual([['request', 3]]);
+
+    const unknown = await getActorLog(httpPort, 'demo', 'nobody');
+    expect({ status: unknown.status, body: JSON.parse(unknown.body) as unknown }).toEqual({
+      status: 404,
+      body: { code: 'ACTOR_LOG_NOT_FOUND', message: 'no log of actor nobody in atespace demo on this node' },
+    });
+    const invalid = await getActorLog(httpPort, 'demo', 'Not_A_Label');
+    expect({ status: invalid.status, body: JSON.parse(invalid.body) as unknown }).toEqual({
+      status: 400,
+      body: { code: 'INVALID_REQUEST', message: 'actor: "Not_A_Label" is not a DNS-1123 label' },
+    });
+  });
+
+  it('suspends to S3 and restores from it (its log followed meanwhile)', async () => {
+    const follow = await followActorLog(httpPort, 'demo', 'c1', '?tailLines=0');
+    try {
+      const uri = `s3://snapshots/demo-counter/${newSnapshotPrefix('c1.demo')}`;
+      await timed('checkpoint_external_s3', () =>
+        client.checkpoint({ ...actor('c1'), targetAteomUid: B.uid, ...external(uri) }),
+      );
+      await timed('restore_external_s3', () =>
+        client.restore({ ...actor('c1'), targetAteomUid: A.uid, spec: spec(), ...external(uri) }),
+      );
+      expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 4, file: 4 });
+      const followed = await follow.until((records) => records.some((r) => r.message === 'request'));
+      expect(
+        followed.map((r) => (r.message === 'request' ? `request ${String(r.memory)}` : r.message)),
+      ).toEqual([
+        'Actor checkpointing',
+        'Actor checkpointed',
+        'Actor restoring',
+        'Actor restored',
+        'request 4',
+      ]);
+    } finally {
+      await follow.stop();
+    }
   });
 
   it('keeps a checkpoint whose upload failed, and stores it when the Checkpoint is retried', async () => {
