@@ -114,12 +114,12 @@ describe('GET /v1/atespaces/{atespace}/actors/{actor}/logs', () => {
     });
   });
 
-  const follow = () =>
+  const follow = (query = '?tailLines=1&follow=true') =>
     new Promise<IncomingMessage>((done, fail) => {
       const req = request({
         host: '127.0.0.1',
         port,
-        path: '/v1/atespaces/demo/actors/a1/logs?tailLines=1&follow=true',
+        path: `/v1/atespaces/demo/actors/a1/logs${query}`,
         agent: false,
       });
       req.once('response', done);
@@ -151,6 +151,24 @@ describe('GET /v1/atespaces/{atespace}/actors/{actor}/logs', () => {
     while (service.activeReads > 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 20));
     expect(service.activeReads).toBe(0);
+  });
+
+  it('stops reading a large log when the client goes half-way', async () => {
+    const service = app.get(ActorLogsService);
+    const big = line(`request ${'x'.repeat(1_000)}`, 'web').repeat(20_000); // ~21 MB
+    writeFileSync(join(actorDir, 'actor.log'), big);
+    const response = await follow('?follow=false');
+    expect(response.statusCode).toBe(200);
+    await new Promise((resolve) => response.once('data', resolve));
+    response.destroy();
+    const deadline = Date.now() + 5_000;
+    while (service.activeReads > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(service.activeReads).toBe(0);
+    // Still serving.
+    expect((await get(port, '/v1/atespaces/demo/actors/a1/logs?tailLines=1')).body).toBe(
+      line(`request ${'x'.repeat(1_000)}`, 'web'),
+    );
   });
 
   it('ends a follow when atelet stops, so it does not hold the shutdown', async () => {

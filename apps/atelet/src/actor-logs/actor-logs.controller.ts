@@ -47,6 +47,7 @@ export class ActorLogsController {
     res.flushHeaders();
     try {
       for await (const chunk of log.lines(request.query, { signal: read.signal })) {
+        if (read.signal.aborted) break;
         if (!res.write(chunk)) await once(res, 'drain', { signal: read.signal });
       }
       res.end();
