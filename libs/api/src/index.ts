@@ -50,6 +50,14 @@ export type {
   SandboxConfigSpecInput,
 } from './v1alpha1/sandboxconfig';
 export type { Kind, ObjectOfKind, SubstrateObject } from './v1alpha1/kinds';
+export {
+  IDLE_SUSPEND_AFTER_ANNOTATION,
+  idleSuspendAfterIssues,
+  MIN_IDLE_SUSPEND_AFTER_MS,
+  parseIdleSuspendAfter,
+  resolveIdleSuspendAfter,
+} from './v1alpha1/idle-suspend';
+export type { IdleSuspendAfter } from './v1alpha1/idle-suspend';
 export { isPoolEligible, matchesLabelSelector, resolveRunsc, workerPoolRefOf } from './v1alpha1/placement';
 export type { NamespacedName, ResolvedRunsc } from './v1alpha1/placement';
 
