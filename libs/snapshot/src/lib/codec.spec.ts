@@ -213,13 +213,41 @@ describe('integrity', () => {
     expect(await listDir(dir)).toEqual(['pages.img']);
   });
 
-  it('rejects a stream whose data does not match the manifest checksum', async () => {
+  it('rejects a stream whose compressed object does not match the manifest checksum', async () => {
+    expect(entry.compressedSha256).toMatch(/^[0-9a-f]{64}$/);
     await expectIntegrity(
-      () => decodeToFile(chunked(stream), { ...entry, sha256: 'f'.repeat(64) }, join(dir, 'restored.img')),
+      () =>
+        decodeToFile(
+          chunked(stream),
+          { ...entry, compressedSha256: 'f'.repeat(64) },
+          join(dir, 'restored.img'),
+        ),
       'CHECKSUM_MISMATCH',
       'pages.img',
     );
     expect(await listDir(dir)).toEqual(['pages.img']);
+  });
+
+  it('checks the data sha256 and the crc32 of an entry without a compressed sha256 (older snapshots)', async () => {
+    const { compressedSha256: _digest, ...older } = entry;
+    const restored = join(dir, 'restored.img');
+    await expect(decodeToFile(chunked(stream), older, restored)).resolves.toMatchObject({
+      rawSize: entry.rawSize,
+    });
+    await expectIntegrity(
+      () => decodeToFile(chunked(stream), { ...older, sha256: 'f'.repeat(64) }, restored),
+      'CHECKSUM_MISMATCH',
+      'pages.img',
+    );
+    await expectIntegrity(
+      () => decodeToFile(chunked(stream), { ...older, compressedCrc32: '00000000' }, restored),
+      'CHECKSUM_MISMATCH',
+      'pages.img',
+    );
+    const damaged = Buffer.from(stream);
+    damaged[damaged.length - 1] = (damaged[damaged.length - 1] ?? 0) ^ 0xff;
+    await expect(verifyStream(chunked(damaged), older)).rejects.toBeInstanceOf(SnapshotIntegrityError);
+    expect((await listDir(dir)).sort()).toEqual(['pages.img', 'restored.img']);
   });
 
   it('rejects the valid stream of another file of the same shape (swapped objects)', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
@@ -170,17 +171,25 @@ export function encodeFile(path: string, options: EncodeOptions = {}): EncodedFi
   async function* counted(): AsyncGenerator<Buffer> {
     let compressedSize = 0;
     let crc = 0;
-    let partial: Omit<SnapshotFileEntry, 'compressedSize' | 'compressedCrc32'> | undefined;
+    const compressedHash = createHash('sha256');
+    let partial:
+      Omit<SnapshotFileEntry, 'compressedSize' | 'compressedCrc32' | 'compressedSha256'> | undefined;
     let settled = false;
     try {
       for await (const chunk of encodeChunks(path, name, options, (e) => (partial = e))) {
         compressedSize += chunk.length;
         crc = crc32(chunk, crc);
+        compressedHash.update(chunk);
         yield chunk;
       }
       if (partial !== undefined) {
         settled = true;
-        resolve({ ...partial, compressedSize, compressedCrc32: crc32Hex(crc) });
+        resolve({
+          ...partial,
+          compressedSize,
+          compressedCrc32: crc32Hex(crc),
+          compressedSha256: compressedHash.digest('hex'),
+        });
       }
     } catch (error) {
       settled = true;

@@ -65,6 +65,18 @@ describe('manifest', () => {
     expect(serializeManifest(parseManifest(Buffer.from(text)))).toBe(text);
   });
 
+  it('keeps a file compressedSha256 when it has one (snapshots written before it have none)', () => {
+    const document = valid();
+    (files(document)[0] as Record<string, unknown>)['compressedSha256'] = 'c'.repeat(64);
+    const parsed = parseManifest(JSON.stringify(document));
+    expect(parsed.files[0]?.compressedSha256).toBe('c'.repeat(64));
+    expect(parsed.files[1]?.compressedSha256).toBeUndefined();
+    const text = serializeManifest(parsed);
+    expect(text).toContain(`"compressedSha256": "${'c'.repeat(64)}"`);
+    expect(text.match(/compressedSha256/g)).toHaveLength(1);
+    expect(parseManifest(text)).toEqual(parsed);
+  });
+
   it('keeps the upstream fields so an upstream reader finds sandboxClass, assets and snapshotFiles', () => {
     const json = JSON.parse(serializeManifest(parseManifest(JSON.stringify(valid())))) as Record<
       string,
@@ -185,6 +197,11 @@ describe('manifest', () => {
       'compressedCrc32 in upper case',
       mutate((m) => ((files(m)[0] as Record<string, unknown>)['compressedCrc32'] = '0BADF00D')),
       ['files[0].compressedCrc32: must be 8 lowercase hex digits'],
+    ],
+    [
+      'compressedSha256 too short',
+      mutate((m) => ((files(m)[0] as Record<string, unknown>)['compressedSha256'] = 'ab12')),
+      ['files[0].compressedSha256: must be 64 lowercase hex digits'],
     ],
     [
       'sha256 too short',
