@@ -191,15 +191,18 @@ export class ContainerOutput implements SandboxOutput {
     const { pipeDir, container, file } = options;
     const output = new ContainerOutput(file.path, file, platformLabels(options.labels, container));
     await mkdir(pipeDir, { recursive: true, mode: 0o700 });
+    const streams = ['stdout', 'stderr'] as const;
+    const fifos = streams.map((stream) => join(pipeDir, `${container}.${stream}`));
     try {
-      for (const stream of ['stdout', 'stderr'] as const) {
-        const fifo = join(pipeDir, `${container}.${stream}`);
-        await rm(fifo, { force: true });
-        await runCommand(options.mkfifo ?? 'mkfifo', ['-m', '0600', fifo], { timeoutMs: 5_000 });
+      for (const fifo of fifos) await rm(fifo, { force: true });
+      // Both in one process: a restore waits for this before runsc starts.
+      await runCommand(options.mkfifo ?? 'mkfifo', ['-m', '0600', ...fifos], { timeoutMs: 5_000 });
+      streams.forEach((stream, i) => {
+        const fifo = fifos[i] as string;
         output.read(fifo, stream);
         // The reader exists, so opening the write end does not block.
         output.writeFds.push(openSync(fifo, constants.O_WRONLY));
-      }
+      });
     } catch (error) {
       output.close();
       throw error;
