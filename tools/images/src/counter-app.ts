@@ -1,7 +1,10 @@
 /** Port the counter actor listens on inside the sandbox (upstream's counter demo uses 80). */
 export const COUNTER_PORT = 80;
 
-/** The counter's durable dir: the file counter lives in `<dir>/a.txt`. */
+/**
+ * The counter's durable dir: the file counter lives in `<dir>/a.txt`. The environment variable
+ * `COUNTER_DIR` moves it (and `COUNTER_PORT` the port), so that two counters can share one sandbox.
+ */
 export const COUNTER_DURABLE_DIR = '/home/counter';
 
 /** Where the counter's script lives inside the image. */
@@ -17,6 +20,8 @@ export const COUNTER_SCRIPT_PATH = '/app/counter.js';
  *   a restored counter is ready at once);
  * - `GET /id`: the content of `/run/ate/actor-id` (the actor's identity, re-mounted on every restore).
  *
+ * `COUNTER_PORT` and `COUNTER_DIR` in the environment replace the port and the durable dir.
+ *
  * At start-up it writes 1 MiB of random bytes to `/random-content-file` (a rootfs write, kept only by a
  * Full snapshot) and logs its sha256 every `TICK_MS` (10 s) as a JSON line with a tick `count`. Every
  * request is logged as a JSON line too; the start-up line is plain text.
@@ -27,7 +32,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const crypto = require('node:crypto');
 
-const FILE = '${COUNTER_DURABLE_DIR}/a.txt';
+const PORT = Number(process.env.COUNTER_PORT || ${COUNTER_PORT});
+const FILE = (process.env.COUNTER_DIR || '${COUNTER_DURABLE_DIR}') + '/a.txt';
 let memory = 0;
 let ready = false;
 let ticks = 0;
@@ -75,9 +81,9 @@ setInterval(() => {
   ticks += 1;
   console.log(JSON.stringify({ message: 'tick', count: ticks, fshash: fshash() }));
 }, Number(process.env.TICK_MS || 10000));
-server.listen(${COUNTER_PORT}, '0.0.0.0', () => {
+server.listen(PORT, '0.0.0.0', () => {
   ready = true;
-  console.log('counter listening on ${COUNTER_PORT}');
+  console.log('counter listening on ' + PORT);
 });
 `;
 

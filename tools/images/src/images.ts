@@ -4,13 +4,28 @@ import { chmod, copyFile, mkdir, readFile, rename, rm, stat, symlink, writeFile 
 import { delimiter, join, resolve } from 'node:path';
 import { COUNTER_DURABLE_DIR, COUNTER_PORT, COUNTER_SCRIPT_PATH, COUNTER_SOURCE } from './counter-app';
 import { writeOciLayout, type OciLayout } from './oci-layout';
-import { buildNodeRootfs, isStatic, sharedLibraries } from './rootfs';
+import { buildBusyboxRootfs, buildNodeRootfs, isStatic, sharedLibraries } from './rootfs';
 import { SHELL_PORT, SHELL_SCRIPT_PATH, SHELL_SOURCE } from './shell-app';
 
 /** The images this tool builds. */
-export type ImageName = 'counter' | 'shell';
+export type ImageName = 'counter' | 'shell' | 'pause';
 
-export const IMAGE_NAMES: readonly ImageName[] = ['counter', 'shell'];
+export const IMAGE_NAMES: readonly ImageName[] = ['counter', 'shell', 'pause'];
+
+/** Where the pause image's program lives (upstream's pause images use `/pause` too). */
+export const PAUSE_PATH = '/pause';
+
+/**
+ * The pause image's program: the root container of a multi-container sandbox, which only has to stay
+ * alive (and end on SIGTERM or SIGINT) while the app containers run beside it.
+ */
+export const PAUSE_SOURCE = `#!/bin/sh
+trap 'exit 0' TERM INT
+while :; do
+  sleep 2147483647 &
+  wait $!
+done
+`;
 
 /** A built image: its OCI layout and, for tests that skip unpacking, the rootfs it was packed from. */
 export interface BuiltImage {
@@ -110,8 +125,22 @@ async function recipe(name: ImageName, options: BuildOptions): Promise<Recipe> {
     };
   }
   const busybox = options.busybox ?? findBusybox();
-  if (busybox === undefined) throw new Error('the shell image needs busybox: run `npm run setup`');
+  if (busybox === undefined) throw new Error(`the ${name} image needs busybox: run \`npm run setup\``);
   if (!(await isStatic(busybox))) throw new Error(`${busybox} is not statically linked`);
+  if (name === 'pause') {
+    return {
+      command: [PAUSE_PATH],
+      port: 0,
+      readyzPath: '',
+      inputs: [PAUSE_SOURCE],
+      hostFiles: [busybox],
+      build: async (rootfs) => {
+        await buildBusyboxRootfs(rootfs, busybox, ['sh', 'sleep']);
+        await writeFile(join(rootfs, PAUSE_PATH), PAUSE_SOURCE, { mode: 0o755 });
+        await chmod(join(rootfs, PAUSE_PATH), 0o755);
+      },
+    };
+  }
   const node = options.node ?? process.execPath;
   return {
     command: ['/bin/node', SHELL_SCRIPT_PATH],
@@ -158,7 +187,12 @@ export async function buildImage(name: ImageName, options: BuildOptions = {}): P
         rootfs: join(work, 'rootfs'),
         out: join(work, 'layout'),
         tag: name,
-        config: { cmd: r.command, env: ENV, workingDir: '/', exposedPorts: [r.port] },
+        config: {
+          cmd: r.command,
+          env: ENV,
+          workingDir: '/',
+          ...(r.port > 0 && { exposedPorts: [r.port] }),
+        },
       },
       options.tar,
     );

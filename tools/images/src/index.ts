@@ -9,6 +9,8 @@ export {
 } from './counter-app';
 export {
   IMAGE_NAMES,
+  PAUSE_PATH,
+  PAUSE_SOURCE,
   buildImage,
   defaultCacheDir,
   type BuildOptions,

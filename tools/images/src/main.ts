@@ -1,4 +1,4 @@
-// Builds the test images as OCI image layouts: `npx tsx tools/images/src/main.ts [counter|shell|all] [--cache DIR]`.
+// Builds the test images as OCI image layouts: `npx tsx tools/images/src/main.ts [counter|shell|pause|all] [--cache DIR]`.
 // Prints one line per image: name, manifest digest, `oci:` reference.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

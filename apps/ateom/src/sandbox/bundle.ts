@@ -13,6 +13,31 @@ export interface DurableMount {
   readonly destination: string;
 }
 
+/** gVisor's (and CRI's) annotation naming a container's role in a multi-container sandbox. */
+export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
+/** gVisor's (and CRI's) annotation naming the root container of the sandbox an app container joins. */
+export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
+/** The container's name, for tools (runsc ignores it). */
+export const CONTAINER_NAME_ANNOTATION = 'io.kubernetes.cri.container-name';
+
+/**
+ * A container's place in a multi-container sandbox: the root container (`sandbox`, it creates the
+ * sandbox; upstream's `pause`), or an app container started inside the root's sandbox (`container`).
+ * Without a role the bundle describes a sandbox of its one container.
+ */
+export type ContainerRole =
+  | { readonly type: 'sandbox'; readonly name: string }
+  | { readonly type: 'container'; readonly name: string; readonly sandboxId: string };
+
+/** The annotations runsc reads to put a container into a multi-container sandbox. */
+export function roleAnnotations(role: ContainerRole): Record<string, string> {
+  return {
+    [CONTAINER_TYPE_ANNOTATION]: role.type,
+    [CONTAINER_NAME_ANNOTATION]: role.name,
+    ...(role.type === 'container' && { [SANDBOX_ID_ANNOTATION]: role.sandboxId }),
+  };
+}
+
 /** What the OCI bundle of one sandboxed process holds. */
 export interface BundleSpec {
   readonly args: readonly string[];
@@ -28,10 +53,15 @@ export interface BundleSpec {
   readonly readonlyRootfs: boolean;
   /** Path of the network namespace the sandbox joins (`/run/netns/<name>`). */
   readonly networkNamespacePath: string;
-  /** Host path of the file holding the actor id, bind-mounted read-only at {@link ACTOR_ID_PATH}. */
-  readonly actorIdFile: string;
+  /**
+   * Host path of the file holding the actor id, bind-mounted read-only at {@link ACTOR_ID_PATH}; every
+   * app container has it, a pause container does not.
+   */
+  readonly actorIdFile?: string;
   readonly durableMounts?: readonly DurableMount[];
   readonly hostname?: string;
+  /** The container's role in a multi-container sandbox (annotations runsc reads); none for a single one. */
+  readonly role?: ContainerRole;
 }
 
 const ACTOR_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}$/;
@@ -73,14 +103,19 @@ export function buildOciSpec(spec: BundleSpec): Record<string, unknown> {
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
       { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] },
-      {
-        destination: ACTOR_ID_PATH,
-        type: 'bind',
-        source: absolute('actor id file', spec.actorIdFile),
-        options: ['rbind', 'ro'],
-      },
+      ...(spec.actorIdFile === undefined
+        ? []
+        : [
+            {
+              destination: ACTOR_ID_PATH,
+              type: 'bind',
+              source: absolute('actor id file', spec.actorIdFile),
+              options: ['rbind', 'ro'],
+            },
+          ]),
       ...durable,
     ],
+    ...(spec.role !== undefined && { annotations: roleAnnotations(spec.role) }),
     linux: {
       namespaces: [
         { type: 'pid' },

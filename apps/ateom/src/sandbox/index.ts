@@ -8,11 +8,16 @@ export {
 } from './addresses';
 export {
   ACTOR_ID_PATH,
+  CONTAINER_NAME_ANNOTATION,
+  CONTAINER_TYPE_ANNOTATION,
+  SANDBOX_ID_ANNOTATION,
   buildOciSpec,
+  roleAnnotations,
   validateActorId,
   writeActorIdentity,
   writeBundle,
   type BundleSpec,
+  type ContainerRole,
   type DurableMount,
 } from './bundle';
 export { runCommand, type CommandOptions, type CommandResult } from './command';
@@ -46,6 +51,7 @@ export {
   resolveProcSysNetWorkaround,
   validateContainerId,
   type CheckpointImage,
+  type RunscContainer,
   type RunscDriverOptions,
   type RunscState,
   type RunscTimeouts,
@@ -53,7 +59,10 @@ export {
 } from './runsc';
 export {
   WorkerSandbox,
+  singleContainer,
   type ActorProcess,
+  type SandboxContainer,
+  type SandboxWorkload,
   type SandboxStarted,
   type StartOptions,
   type WorkerSandboxOptions,

@@ -11,6 +11,17 @@ export interface RunscState {
   readonly pid: number;
 }
 
+/** A container runsc knows in its state root (`runsc list`). */
+export interface RunscContainer {
+  readonly id: string;
+  readonly status: string;
+  /**
+   * True for a root container: one that made its own sandbox (no `io.kubernetes.cri.container-type:
+   * container` annotation). Deleting a root container first ends its sandbox and every container in it.
+   */
+  readonly root: boolean;
+}
+
 /** A checkpoint image directory as runsc left it (`checkpoint.img`, `pages.img`, `pages_meta.img`, ...). */
 export interface CheckpointImage {
   readonly imageDir: string;
@@ -252,6 +263,37 @@ export class RunscDriver {
     await this.control('delete', id, ['delete', '--force', id], this.timeouts.controlMs);
   }
 
+  /** `runsc list --format=json`: the containers of this state root, root containers first. */
+  async list(): Promise<RunscContainer[]> {
+    let stdout: string;
+    try {
+      ({ stdout } = await runCommand(this.options.runsc, [...this.globalFlags(), 'list', '--format=json'], {
+        timeoutMs: this.timeouts.controlMs,
+      }));
+    } catch (error) {
+      throw new RunscError('list', '-', error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
+    }
+    if (stdout.trim() === '' || stdout.trim() === 'null') return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(stdout);
+    } catch (error) {
+      throw new RunscError('list', '-', `unreadable output ${JSON.stringify(stdout.slice(0, 200))}`, {
+        cause: error,
+      });
+    }
+    const entries = Array.isArray(parsed) ? (parsed as Partial<RunscListEntry>[]) : [];
+    return entries
+      .map((entry) => ({
+        id: String(entry.id),
+        status: String(entry.status),
+        root: entry.annotations?.['io.kubernetes.cri.container-type'] !== 'container',
+      }))
+      .sort((a, b) => Number(b.root) - Number(a.root));
+  }
+
   /** `runsc state ID`, or undefined when runsc does not know the container. */
   async state(id: string): Promise<RunscState | undefined> {
     validateContainerId(id);
@@ -332,6 +374,13 @@ export class RunscDriver {
       await log?.close();
     }
   }
+}
+
+/** One entry of `runsc list --format=json`, as far as ateom reads it. */
+interface RunscListEntry {
+  readonly id: string;
+  readonly status: string;
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** The last `bytes` bytes of an open file, as text. */

@@ -4,6 +4,7 @@ import {
   actorKey,
   actorPaths,
   durableDirName,
+  durableDirsOf,
   parseWorkloadRequest,
   validateMountPath,
 } from './workload-request';
@@ -47,11 +48,13 @@ describe('workload requests', () => {
         actorId: 'counter-1',
       },
       runscPath: `/var/lib/substrate/static-files/runsc-${'a'.repeat(64)}`,
-      container: {
-        name: 'counter',
-        readiness: { port: 80, path: '/readyz' },
-        durableDirs: ['/home/counter'],
-      },
+      containers: [
+        {
+          name: 'counter',
+          readiness: { port: 80, path: '/readyz' },
+          durableDirs: ['/home/counter'],
+        },
+      ],
       scope: 'data',
     });
   });
@@ -67,7 +70,7 @@ describe('workload requests', () => {
       spec: { containers: [{ name: 'c', readyz: { httpGet: { path: '', port: 8080 } } }] },
     });
     const parsed = parseWorkloadRequest(run);
-    expect(parsed.container.readiness).toEqual({ port: 8080, path: '/readyz' });
+    expect(parsed.containers[0]?.readiness).toEqual({ port: 8080, path: '/readyz' });
     expect(parsed.scope).toBeUndefined();
   });
 
@@ -83,12 +86,46 @@ describe('workload requests', () => {
     ['spec.containers[0].name', (_r, c) => (c.name = 'pause')],
     ['spec.containers[0].readyz.http_get.port', (_r, c) => (c.readyz = { httpGet: { path: '', port: 0 } })],
     ['spec.containers[0].durable_dir_volumes[0]', (_r, c) => (c.durableDirVolumes = ['/a/../b'])],
+    [
+      'spec.containers[1].name',
+      (r, c) => r.spec?.containers.push(ateom.Container.fromPartial({ name: c.name })),
+    ],
+    [
+      'spec.containers[1].readyz.http_get.port',
+      (r) =>
+        r.spec?.containers.push(
+          ateom.Container.fromPartial({ name: 'side', readyz: { httpGet: { path: '', port: 70_000 } } }),
+        ),
+    ],
   ])('names the field %s when it is invalid', (field, spoil) => {
     const request = valid();
     const [container] = request.spec?.containers ?? [];
     if (container === undefined) throw new Error('valid() has a container');
     spoil(request, container);
     expect(fieldOf(request)).toBe(field);
+  });
+
+  it('keeps every container in spec order, and each durable dir once however many containers mount it', () => {
+    const request = valid();
+    request.spec?.containers.push(
+      ateom.Container.fromPartial({
+        name: 'sidecar',
+        readyz: { httpGet: { path: '/ok', port: 81 } },
+        durableDirVolumes: ['/home/sidecar', '/home/counter'],
+      }),
+      ateom.Container.fromPartial({ name: 'worker' }),
+    );
+    const parsed = parseWorkloadRequest(request);
+    expect(parsed.containers).toEqual([
+      { name: 'counter', readiness: { port: 80, path: '/readyz' }, durableDirs: ['/home/counter'] },
+      {
+        name: 'sidecar',
+        readiness: { port: 81, path: '/ok' },
+        durableDirs: ['/home/sidecar', '/home/counter'],
+      },
+      { name: 'worker', durableDirs: [] },
+    ]);
+    expect(durableDirsOf(parsed.containers)).toEqual(['/home/counter', '/home/sidecar']);
   });
 
   it.each(['/', 'relative', '/a/', '/a//b', '/a/./b', '/a:b', '/a\nb'])(

@@ -11,7 +11,7 @@ export interface ActorRef {
   readonly actorId: string;
 }
 
-/** The one container ateom runs in the sandbox. */
+/** One container of the workload. */
 export interface ContainerSpec {
   readonly name: string;
   readonly readiness?: { readonly port: number; readonly path: string };
@@ -24,7 +24,12 @@ export interface WorkloadRequest {
   readonly actor: ActorRef;
   /** The runsc binary named by the request; empty means ateom's configured default. */
   readonly runscPath: string;
-  readonly container: ContainerSpec;
+  /**
+   * The template's containers, in spec order (at least one; names unique). One container is the
+   * sandbox's root container; with several, the pause container atelet prepared (`bundles/pause`) is
+   * the root and they run beside it.
+   */
+  readonly containers: readonly ContainerSpec[];
   /** FULL or DATA; absent on RunWorkload. */
   readonly scope?: 'full' | 'data';
 }
@@ -68,43 +73,59 @@ export function validateMountPath(field: string, path: string): string {
   return path;
 }
 
-function container(spec: ateom.WorkloadSpec | undefined): ContainerSpec {
-  const containers = spec?.containers ?? [];
-  if (containers.length !== 1) {
-    throw new InvalidRequestError(
-      'spec.containers',
-      `exactly one container is supported, got ${containers.length}`,
-    );
-  }
-  const [only] = containers as [ateom.Container];
-  const name = label('spec.containers[0].name', only.name);
-  if (name === 'pause') throw new InvalidRequestError('spec.containers[0].name', '"pause" is reserved');
-  const httpGet = only.readyz?.httpGet;
+function container(at: string, spec: ateom.Container): ContainerSpec {
+  const name = label(`${at}.name`, spec.name);
+  if (name === 'pause') throw new InvalidRequestError(`${at}.name`, '"pause" is reserved');
+  const httpGet = spec.readyz?.httpGet;
   let readiness: ContainerSpec['readiness'];
   if (httpGet !== undefined) {
     if (!Number.isInteger(httpGet.port) || httpGet.port < 1 || httpGet.port > 65_535) {
-      throw new InvalidRequestError(
-        'spec.containers[0].readyz.http_get.port',
-        `must be 1-65535, got ${httpGet.port}`,
-      );
+      throw new InvalidRequestError(`${at}.readyz.http_get.port`, `must be 1-65535, got ${httpGet.port}`);
     }
     const path =
       httpGet.path === '' ? '/readyz' : httpGet.path.startsWith('/') ? httpGet.path : `/${httpGet.path}`;
     if (/[\s\p{Cc}]/u.test(path)) {
       throw new InvalidRequestError(
-        'spec.containers[0].readyz.http_get.path',
+        `${at}.readyz.http_get.path`,
         `${JSON.stringify(path)} is not a URL path`,
       );
     }
     readiness = { port: httpGet.port, path };
   }
-  const durableDirs = only.durableDirVolumes.map((path, i) =>
-    validateMountPath(`spec.containers[0].durable_dir_volumes[${i}]`, path),
+  const durableDirs = spec.durableDirVolumes.map((path, i) =>
+    validateMountPath(`${at}.durable_dir_volumes[${i}]`, path),
   );
   if (new Set(durableDirs).size !== durableDirs.length) {
-    throw new InvalidRequestError('spec.containers[0].durable_dir_volumes', 'mount paths must be unique');
+    throw new InvalidRequestError(`${at}.durable_dir_volumes`, 'mount paths must be unique');
   }
   return { name, ...(readiness && { readiness }), durableDirs };
+}
+
+function containersOf(spec: ateom.WorkloadSpec | undefined): ContainerSpec[] {
+  const containers = spec?.containers ?? [];
+  if (containers.length === 0)
+    throw new InvalidRequestError('spec.containers', 'at least one container is required');
+  const names = new Set<string>();
+  return containers.map((spec, i) => {
+    const parsed = container(`spec.containers[${i}]`, spec);
+    if (names.has(parsed.name)) {
+      throw new InvalidRequestError(
+        `spec.containers[${i}].name`,
+        `duplicate container name ${JSON.stringify(parsed.name)}`,
+      );
+    }
+    names.add(parsed.name);
+    return parsed;
+  });
+}
+
+/**
+ * The durable dirs of all containers: their mount paths, each once. A durable dir is keyed by its mount
+ * path (`durable-dir/<encoded path>`), so containers that mount the same path share one directory, as
+ * they would share one volume.
+ */
+export function durableDirsOf(containers: readonly ContainerSpec[]): string[] {
+  return [...new Set(containers.flatMap((c) => c.durableDirs))];
 }
 
 function scopeOf(scope: ateom.SnapshotScope): 'full' | 'data' {
@@ -143,7 +164,7 @@ export function parseWorkloadRequest(request: AnyWorkloadRequest): WorkloadReque
   return {
     actor: { atespace, templateNamespace, templateName, actorId },
     runscPath: request.runscPath,
-    container: container(request.spec),
+    containers: containersOf(request.spec),
     ...('scope' in request && { scope: scopeOf(request.scope) }),
   };
 }
