@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { writeActorIdentity, writeBundle, type DurableMount } from './bundle';
-import { InvalidStateError, WorkerBusyError } from './errors';
+import { writeActorIdentity, writeBundle, type ContainerRole, type DurableMount } from './bundle';
+import { InvalidSpecError, InvalidStateError, WorkerBusyError } from './errors';
 import { type NetnsManager, type SandboxNetwork } from './netns';
 import { waitUntilReady, type Readiness } from './readyz';
 import {
@@ -9,6 +9,7 @@ import {
   type CheckpointImage,
   type RunscTimeouts,
   type SandboxOutput,
+  validateContainerId,
 } from './runsc';
 
 /** The actor's process as the worker runs it. */
@@ -21,6 +22,26 @@ export interface ActorProcess {
   readonly durableMounts?: readonly DurableMount[];
   /** HTTP readiness probe on the sandbox address; without it run/restore return once runsc does. */
   readonly readiness?: { readonly port: number; readonly path?: string; readonly timeoutMs?: number };
+}
+
+/** One app container of a sandbox. */
+export interface SandboxContainer {
+  /** Its runsc container id when the sandbox has a pause container (a DNS label other than `pause`). */
+  readonly name: string;
+  readonly process: ActorProcess;
+  /** Where its stdout and stderr go; the worker's `actor.log` otherwise. */
+  readonly output?: SandboxOutput;
+}
+
+/**
+ * What one sandbox runs. Without `pause`, its one container is the sandbox's root container (runsc id
+ * `actor`). With `pause`, the pause process is the root container (id `pause`) and every container of
+ * `containers` runs beside it in the same sandbox (id = its name), as upstream runs a template: one
+ * checkpoint of `pause` covers them all, and a restore restores `pause`, then each of them.
+ */
+export interface SandboxWorkload {
+  readonly pause?: ActorProcess;
+  readonly containers: readonly SandboxContainer[];
 }
 
 export interface WorkerSandboxOptions {
@@ -44,22 +65,68 @@ export interface WorkerSandboxOptions {
 export interface StartOptions {
   /** The runsc binary for this sandbox (kept for its checkpoint and deletion); the worker's default otherwise. */
   readonly runsc?: string;
-  /** Where the sandbox's stdout and stderr go; the worker's `actor.log` otherwise. */
-  readonly output?: SandboxOutput;
 }
 
 /** What a run or restore reports. */
 export interface SandboxStarted {
   /** Time the worker spent before starting runsc: the previous sandbox's deletion, bundle and address. */
   readonly preparedMs: number;
-  /** Time from the start of runsc until it returned. */
+  /** Time from the start of runsc until it returned (for every container). */
   readonly startedMs: number;
-  /** Readiness of the probe, when the process declares one. */
+  /** Readiness of the container that became ready last, when any declares a probe. */
   readonly readiness?: Readiness;
 }
 
-/** The container id inside each worker's own runsc state root: one sandbox per worker. */
-const CONTAINER_ID = 'actor';
+/** The id of a single-container sandbox's container in the worker's own runsc state root. */
+const SINGLE_CONTAINER_ID = 'actor';
+/** The id of the root container of a multi-container sandbox. */
+const PAUSE_ID = 'pause';
+
+/** A container as the worker starts it: runsc id, bundle and where its output goes. */
+interface PlannedContainer {
+  readonly id: string;
+  readonly bundle: string;
+  readonly output: string | SandboxOutput;
+}
+
+/** The workload of a single process, the sandbox's root container. */
+export function singleContainer(process: ActorProcess, output?: SandboxOutput): SandboxWorkload {
+  return { containers: [{ name: SINGLE_CONTAINER_ID, process, ...(output && { output }) }] };
+}
+
+/**
+ * The containers of `workload` in start order, root first, with their runsc ids and roles (none for a
+ * single container); the pause container's output goes to `logFile`.
+ */
+function planContainers(
+  workload: SandboxWorkload,
+  logFile: string,
+): { id: string; process: ActorProcess; role?: ContainerRole; output: string | SandboxOutput }[] {
+  const { pause, containers } = workload;
+  if (pause === undefined) {
+    const [only, ...more] = containers;
+    if (only === undefined) throw new InvalidSpecError('a sandbox needs at least one container');
+    if (more.length > 0) {
+      throw new InvalidSpecError('a sandbox of several containers needs a pause container as its root');
+    }
+    return [{ id: SINGLE_CONTAINER_ID, process: only.process, output: only.output ?? logFile }];
+  }
+  if (containers.length === 0) throw new InvalidSpecError('a sandbox needs at least one app container');
+  const planned = [
+    { id: PAUSE_ID, process: pause, role: { type: 'sandbox', name: PAUSE_ID } as const, output: logFile },
+    ...containers.map((container) => ({
+      id: validateContainerId(container.name),
+      process: container.process,
+      role: { type: 'container', name: container.name, sandboxId: PAUSE_ID } as const,
+      output: container.output ?? logFile,
+    })),
+  ];
+  const ids = planned.map((container) => container.id);
+  if (new Set(ids).size !== ids.length) {
+    throw new InvalidSpecError(`container ids must be unique and not "${PAUSE_ID}", got ${ids.join(', ')}`);
+  }
+  return planned;
+}
 
 type Phase = 'idle' | 'running' | 'closed';
 
@@ -83,6 +150,8 @@ export class WorkerSandbox {
 
   /** The driver of the current (or last) sandbox: the binary that ran it also checkpoints and deletes it. */
   private driver: RunscDriver;
+  /** runsc ids of the current (or last) sandbox's containers, its root container first. */
+  private containerIds: readonly string[] = [SINGLE_CONTAINER_ID];
 
   private constructor(
     private readonly options: WorkerSandboxOptions,
@@ -95,13 +164,14 @@ export class WorkerSandbox {
   /** Creates the worker's network namespace and decides on the /proc/sys/net workaround. */
   static async open(options: WorkerSandboxOptions): Promise<WorkerSandbox> {
     // A sandbox left behind by a previous process of this worker (killed mid-operation) still runs
-    // detached from it; delete it before taking the worker's network over.
-    await new RunscDriver({
+    // detached from it; delete it (root container first) before taking the worker's network over.
+    const stale = new RunscDriver({
       runsc: options.runsc,
       stateDir: join(options.workDir, 'runsc-state'),
       procSysNetWorkaround: false,
       timeouts: options.timeouts,
-    }).delete(CONTAINER_ID);
+    });
+    for (const container of await stale.list()) await stale.delete(container.id);
     const network = await options.netns.create(options.worker, { endpointIndex: options.endpointIndex });
     try {
       const workaround = await resolveProcSysNetWorkaround(
@@ -134,28 +204,40 @@ export class WorkerSandbox {
     return this.phase === 'running';
   }
 
-  /** Cold boot of `process` as actor `actorId`, then its readiness probe. */
-  run(actorId: string, process: ActorProcess, options: StartOptions = {}): Promise<SandboxStarted> {
+  /**
+   * Cold boot of `workload` as actor `actorId` (`runsc run` of the root container, then of each app
+   * container in order), then the readiness probes of every container that declares one.
+   */
+  run(actorId: string, workload: SandboxWorkload, options: StartOptions = {}): Promise<SandboxStarted> {
     const began = performance.now();
     return this.exclusive('run', ['idle'], async () => {
-      const bundle = await this.prepare(actorId, process, options);
-      const output = options.output ?? this.logFile;
-      return this.started(process, began, () => this.driver.run(CONTAINER_ID, bundle, output));
+      const planned = await this.prepare(actorId, workload, options);
+      return this.started(workload, began, async () => {
+        for (const container of planned)
+          await this.driver.run(container.id, container.bundle, container.output);
+      });
     });
   }
 
-  /** Restores `imageDir` as actor `actorId` (identity and network set again), then probes readiness. */
+  /**
+   * Restores `imageDir` as actor `actorId` (identity and network set again): `runsc restore` of the root
+   * container, then of each app container from the same image (the sandbox resumes once all are
+   * restored), then probes readiness. `workload` must have the containers the checkpoint had.
+   */
   restore(
     actorId: string,
-    process: ActorProcess,
+    workload: SandboxWorkload,
     imageDir: string,
     options: StartOptions = {},
   ): Promise<SandboxStarted> {
     const began = performance.now();
     return this.exclusive('restore', ['idle'], async () => {
-      const bundle = await this.prepare(actorId, process, options);
-      const output = options.output ?? this.logFile;
-      return this.started(process, began, () => this.driver.restore(CONTAINER_ID, bundle, imageDir, output));
+      const planned = await this.prepare(actorId, workload, options);
+      return this.started(workload, began, async () => {
+        for (const container of planned) {
+          await this.driver.restore(container.id, container.bundle, imageDir, container.output);
+        }
+      });
     });
   }
 
@@ -167,11 +249,12 @@ export class WorkerSandbox {
     return this.exclusive('checkpoint', ['running'], async () => {
       let image: CheckpointImage;
       try {
-        image = await this.driver.checkpoint(CONTAINER_ID, imageDir);
+        // The root container's checkpoint covers the whole sandbox, every container in it.
+        image = await this.driver.checkpoint(this.rootId, imageDir);
       } catch (error) {
         // A failed checkpoint usually leaves the sandbox running, but not always (this runsc sometimes
         // loses the sandbox after refusing a connected endpoint): free the worker when it is gone.
-        if (!(await this.driver.alive(CONTAINER_ID))) this.release();
+        if (!(await this.driver.alive(this.rootId))) this.release();
         throw error;
       }
       this.release();
@@ -187,10 +270,11 @@ export class WorkerSandbox {
     return this.exclusive('stop', ['running', 'idle'], async () => {
       if (this.phase !== 'running') return;
       try {
-        await this.driver.pause(CONTAINER_ID);
+        // Pausing the root container pauses the whole sandbox.
+        await this.driver.pause(this.rootId);
       } catch {
         // Not pausable (already gone, or broken): delete it now instead.
-        await this.driver.delete(CONTAINER_ID);
+        await this.deleteContainers(this.driver, this.containerIds);
       }
       this.release();
     });
@@ -203,7 +287,7 @@ export class WorkerSandbox {
     this.inFlight = 'close';
     try {
       await this.settleCleanup();
-      await this.driver.delete(CONTAINER_ID);
+      await this.deleteContainers(this.driver, this.containerIds);
       await this.options.netns.remove(this.options.worker);
       this.phase = 'closed';
     } finally {
@@ -220,7 +304,7 @@ export class WorkerSandbox {
   private release(): void {
     const driver = this.driver;
     this.phase = 'idle';
-    this.cleanup = driver.delete(CONTAINER_ID).then(
+    this.cleanup = this.deleteContainers(driver, this.containerIds).then(
       // The namespace is free again: set the address for the next run or restore now, off its path.
       () => this.prepareAddress().catch(() => undefined),
       (error: unknown) => error ?? new Error('delete failed'),
@@ -238,7 +322,21 @@ export class WorkerSandbox {
     const pending = this.cleanup;
     if (pending === undefined) return;
     this.cleanup = undefined;
-    if ((await pending) !== undefined) await this.driver.delete(CONTAINER_ID);
+    if ((await pending) !== undefined) await this.deleteContainers(this.driver, this.containerIds);
+  }
+
+  /** The runsc id of the current (or last) sandbox's root container. */
+  private get rootId(): string {
+    return this.containerIds[0] ?? SINGLE_CONTAINER_ID;
+  }
+
+  /**
+   * Deletes a sandbox's containers, root first: after a checkpoint runsc cannot delete an app container
+   * while its root exists ("connecting to control server … connection refused"); once the root is
+   * deleted, the app containers are only state left to remove.
+   */
+  private async deleteContainers(driver: RunscDriver, ids: readonly string[]): Promise<void> {
+    for (const id of ids) await driver.delete(id);
   }
 
   private driverFor(runsc: string): RunscDriver {
@@ -251,29 +349,46 @@ export class WorkerSandbox {
     });
   }
 
-  private async prepare(actorId: string, process: ActorProcess, options: StartOptions): Promise<string> {
+  /**
+   * Writes the identity file and one bundle per container (`bundles/<id>/`), and sets the sandbox address
+   * unless it was set ahead. Returns the containers in start order, root first.
+   */
+  private async prepare(
+    actorId: string,
+    workload: SandboxWorkload,
+    options: StartOptions,
+  ): Promise<PlannedContainer[]> {
+    const containers = planContainers(workload, this.logFile);
     this.driver = this.driverFor(options.runsc ?? this.options.runsc);
-    const bundle = join(this.options.workDir, 'bundle');
+    this.containerIds = containers.map((container) => container.id);
+    const bundles = join(this.options.workDir, 'bundles');
+    const planned = containers.map(({ id, output }) => ({ id, bundle: join(bundles, id), output }));
     const writeFiles = async () => {
       const actorIdFile = await writeActorIdentity(join(this.options.workDir, 'ate'), actorId);
-      await writeBundle(bundle, {
-        args: process.args,
-        env: process.env,
-        cwd: process.cwd,
-        rootfs: process.rootfs,
-        readonlyRootfs: process.readonlyRootfs,
-        durableMounts: process.durableMounts,
-        networkNamespacePath: this.network.namespacePath,
-        actorIdFile,
-      });
+      await Promise.all(
+        containers.map(({ id, process, role }) =>
+          writeBundle(join(bundles, id), {
+            args: process.args,
+            env: process.env,
+            cwd: process.cwd,
+            rootfs: process.rootfs,
+            readonlyRootfs: process.readonlyRootfs,
+            durableMounts: process.durableMounts,
+            networkNamespacePath: this.network.namespacePath,
+            // Every app container reads the actor's identity; the pause container has none.
+            ...(role?.type !== 'sandbox' && { actorIdFile }),
+            ...(role !== undefined && { role }),
+          }),
+        ),
+      );
     };
     // Both on the path of every restore: the files, and the address unless it was set ahead, together.
     await Promise.all([writeFiles(), this.addressReady ? undefined : this.prepareAddress()]);
-    return bundle;
+    return planned;
   }
 
   private async started(
-    process: ActorProcess,
+    workload: SandboxWorkload,
     operationBegan: number,
     start: () => Promise<void>,
   ): Promise<SandboxStarted> {
@@ -285,11 +400,18 @@ export class WorkerSandbox {
       await start();
       this.phase = 'running';
       const startedMs = performance.now() - began;
-      if (process.readiness === undefined) return { preparedMs, startedMs };
-      const readiness = await waitUntilReady({ host: this.address, ...process.readiness });
+      const probes = workload.containers.flatMap(({ process }) =>
+        process.readiness === undefined ? [] : [process.readiness],
+      );
+      if (probes.length === 0) return { preparedMs, startedMs };
+      // Every container with a probe, in parallel; the last one to answer decides.
+      const results = await Promise.all(
+        probes.map((probe) => waitUntilReady({ host: this.address, ...probe })),
+      );
+      const readiness = results.reduce((last, result) => (result.elapsedMs > last.elapsedMs ? result : last));
       return { preparedMs, startedMs, readiness };
     } catch (error) {
-      await this.driver.delete(CONTAINER_ID).catch(() => undefined);
+      await this.deleteContainers(this.driver, this.containerIds).catch(() => undefined);
       this.phase = 'idle';
       throw error;
     }

@@ -20,12 +20,38 @@ import {
   WorkerSandbox,
   type ActorProcess,
   type SandboxStarted,
-  type StartOptions,
+  type SandboxWorkload,
 } from '../sandbox';
 import { DurableDirs } from './durable-dirs';
 import { readPreparedBundle } from './prepared-bundle';
 import { RuntimeBinaries } from './runtime-binary';
-import { actorKey, actorPaths, type ActorPaths, type WorkloadRequest } from './workload-request';
+import {
+  actorKey,
+  actorPaths,
+  durableDirsOf,
+  type ActorPaths,
+  type WorkloadRequest,
+} from './workload-request';
+
+/** The bundle of the root container atelet prepares for a workload of several containers. */
+const PAUSE_CONTAINER = 'pause';
+
+/**
+ * The sandbox's workload: one container as the sandbox's root, or the pause container as the root with
+ * every container beside it (their runsc ids are their names), each writing to its own output capture.
+ */
+function workloadOf(
+  request: WorkloadRequest,
+  processes: ActorProcesses,
+  outputs: readonly ContainerOutput[],
+): SandboxWorkload {
+  const containers = request.containers.map(({ name }, i) => {
+    const process = processes.containers[i];
+    if (process === undefined) throw new Error(`no process for container ${name}`);
+    return { name, process, ...(outputs[i] && { output: outputs[i] }) };
+  });
+  return { ...(processes.pause && { pause: processes.pause }), containers };
+}
 
 /** Injection token of the validated configuration. */
 export const ATEOM_CONFIG = Symbol('ATEOM_CONFIG');
@@ -35,7 +61,16 @@ interface RunningActor {
   readonly request: WorkloadRequest;
   readonly paths: ActorPaths;
   readonly log: ActorLogFile;
-  readonly output: ContainerOutput;
+  /** The output capture of each container, in spec order. */
+  readonly outputs: readonly ContainerOutput[];
+}
+
+/** The processes of a workload, read from the bundles atelet prepared. */
+interface ActorProcesses {
+  /** The root container's process when the workload has several containers (`bundles/pause`). */
+  readonly pause?: ActorProcess;
+  /** One per container of the request, in spec order. */
+  readonly containers: readonly ActorProcess[];
 }
 
 /**
@@ -103,13 +138,14 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
       this.requireIdle('RunWorkload');
       const runsc = await this.binaries.runsc(request.runscPath);
       const paths = actorPaths(this.config.actorsDir, request.actor);
-      const process = await this.actorProcess(request, paths);
+      const processes = await this.actorProcesses(request, paths);
       await this.start(
         request,
         paths,
         ['Actor starting', 'Actor started'],
-        () => this.durable.reset(paths, request.container.durableDirs),
-        (options) => this.worker().run(request.actor.actorId, process, { ...options, runsc }),
+        () => this.durable.reset(paths, durableDirsOf(request.containers)),
+        (outputs) =>
+          this.worker().run(request.actor.actorId, workloadOf(request, processes, outputs), { runsc }),
       );
     });
   }
@@ -123,21 +159,23 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
       this.requireIdle('RestoreWorkload');
       const runsc = await this.binaries.runsc(request.runscPath);
       const paths = actorPaths(this.config.actorsDir, request.actor);
-      const process = await this.actorProcess(request, paths);
+      const processes = await this.actorProcesses(request, paths);
       const full = request.scope === 'full';
       if (full && !existsSync(join(paths.restoreDir, 'checkpoint.img'))) {
         throw new MissingInputError('FULL snapshot (checkpoint.img)', paths.restoreDir);
       }
-      const dirs = request.container.durableDirs;
+      const dirs = durableDirsOf(request.containers);
       await this.start(
         request,
         paths,
         ['Actor restoring', 'Actor restored'],
         () => this.durable.restore(paths, dirs, paths.restoreDir, !full),
-        (options) =>
-          full
-            ? this.worker().restore(request.actor.actorId, process, paths.restoreDir, { ...options, runsc })
-            : this.worker().run(request.actor.actorId, process, { ...options, runsc }),
+        (outputs) => {
+          const workload = workloadOf(request, processes, outputs);
+          return full
+            ? this.worker().restore(request.actor.actorId, workload, paths.restoreDir, { runsc })
+            : this.worker().run(request.actor.actorId, workload, { runsc });
+        },
       );
     });
   }
@@ -159,11 +197,11 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
           `running actor ${actorKey(current.request.actor)}`,
         );
       }
-      const dirs = current.request.container.durableDirs;
+      const dirs = durableDirsOf(current.request.containers);
       if (request.scope === 'data' && dirs.length === 0) {
         throw new InvalidRequestError(
           'scope',
-          'SNAPSHOT_SCOPE_DATA needs a durable dir (spec.containers[0].durable_dir_volumes is empty)',
+          'SNAPSHOT_SCOPE_DATA needs a durable dir (no container of spec.containers has durable_dir_volumes)',
         );
       }
       const { paths } = current;
@@ -202,20 +240,39 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  private async actorProcess(request: WorkloadRequest, paths: ActorPaths): Promise<ActorProcess> {
-    const bundle = await readPreparedBundle(paths.bundle(request.container.name));
-    const { readiness, durableDirs } = request.container;
+  /**
+   * Each container's process from its bundle, with its durable dirs and probe; with several containers
+   * also the pause container's from `bundles/pause`. A missing bundle fails before anything is touched.
+   */
+  private async actorProcesses(request: WorkloadRequest, paths: ActorPaths): Promise<ActorProcesses> {
+    const containers = await Promise.all(
+      request.containers.map(async ({ name, readiness, durableDirs }): Promise<ActorProcess> => {
+        const bundle = await readPreparedBundle(paths.bundle(name));
+        return {
+          args: bundle.args,
+          env: bundle.env,
+          cwd: bundle.cwd,
+          rootfs: bundle.rootfs,
+          readonlyRootfs: false,
+          durableMounts: durableDirs.map((destination) => ({
+            source: paths.durableDir(destination),
+            destination,
+          })),
+          ...(readiness && { readiness: { ...readiness, timeoutMs: this.config.readyTimeoutMs } }),
+        };
+      }),
+    );
+    if (request.containers.length === 1) return { containers };
+    const pause = await readPreparedBundle(paths.bundle(PAUSE_CONTAINER));
     return {
-      args: bundle.args,
-      env: bundle.env,
-      cwd: bundle.cwd,
-      rootfs: bundle.rootfs,
-      readonlyRootfs: false,
-      durableMounts: durableDirs.map((destination) => ({
-        source: paths.durableDir(destination),
-        destination,
-      })),
-      ...(readiness && { readiness: { ...readiness, timeoutMs: this.config.readyTimeoutMs } }),
+      pause: {
+        args: pause.args,
+        env: pause.env,
+        cwd: pause.cwd,
+        rootfs: pause.rootfs,
+        readonlyRootfs: false,
+      },
+      containers,
     };
   }
 
@@ -229,7 +286,7 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
     paths: ActorPaths,
     [before, after]: [LifecycleEvent, LifecycleEvent],
     prepare: () => Promise<void>,
-    start: (options: StartOptions) => Promise<SandboxStarted>,
+    start: (outputs: readonly ContainerOutput[]) => Promise<SandboxStarted>,
   ): Promise<void> {
     const began = performance.now();
     const labels: ActorLabels = {
@@ -248,36 +305,40 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
           error: String(error),
         }),
     );
-    const [opened, prepared] = await Promise.allSettled([
-      ContainerOutput.open({
-        pipeDir: join(this.config.workDir, 'pipes'),
-        container: request.container.name,
-        file: log,
-        labels,
-      }),
+    // One output capture per container: its lines are labelled with the container's name.
+    const [prepared, ...opened] = await Promise.allSettled([
       prepare(),
+      ...request.containers.map(({ name }) =>
+        ContainerOutput.open({
+          pipeDir: join(this.config.workDir, 'pipes'),
+          container: name,
+          file: log,
+          labels,
+        }),
+      ),
     ]);
-    if (opened.status === 'rejected' || prepared.status === 'rejected') {
-      if (opened.status === 'fulfilled') opened.value.close();
+    const outputs = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = [prepared, ...opened].find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      for (const output of outputs) output.close();
       await log.close();
-      throw opened.status === 'rejected' ? opened.reason : (prepared as PromiseRejectedResult).reason;
+      throw failed.reason;
     }
-    const output = opened.value;
-    const running: RunningActor = { request, paths, log, output };
+    const running: RunningActor = { request, paths, log, outputs };
     this.lifecycle(running, before, { scope: request.scope });
     const setupMs = performance.now() - began;
     let started: SandboxStarted;
     try {
-      started = await start({ output });
+      started = await start(outputs);
     } catch (error) {
-      output.close();
+      for (const output of outputs) output.close();
       this.lifecycle(running, 'Actor stopped', {
         error: error instanceof Error ? error.message : String(error),
       });
       await log.close();
       throw error;
     } finally {
-      output.releaseWriteEnds();
+      for (const output of outputs) output.releaseWriteEnds();
     }
     this.current = running;
     // setupMs: durable dirs and log pipes; preparedMs: the worker's bundle and address; then runsc and
@@ -301,7 +362,7 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
     this.current = undefined;
     if (current === undefined) return;
     if (event !== undefined) this.lifecycle(current, event, {});
-    current.output.close();
+    for (const output of current.outputs) output.close();
     await current.log.close();
   }
 
