@@ -110,6 +110,7 @@ describeWithComponents(['redis-server'], 'ateapi under concurrent load and rando
           actorRef: { atespace: 'chaos', name },
           actorTemplateNamespace: 'default',
           actorTemplateName: 'counter',
+          annotations: {},
         });
       }
       // Wait for the fake atelet's first report.
@@ -149,7 +150,7 @@ describeWithComponents(['redis-server'], 'ateapi under concurrent load and rando
                   : 'createActor';
           const request =
             op === 'createActor'
-              ? { actorRef, actorTemplateNamespace: 'default', actorTemplateName: 'counter' }
+              ? { actorRef, actorTemplateNamespace: 'default', actorTemplateName: 'counter', annotations: {} }
               : { actorRef };
           const mutates = op === 'deleteActor' || op === 'createActor';
           const tracker = mutating.get(name) ?? { inFlight: 0, started: 0 };

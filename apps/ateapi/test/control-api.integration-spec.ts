@@ -16,11 +16,14 @@ import {
 } from './ateapi-harness';
 
 const ref = (name: string, atespace = 'team-a'): ateapi.ActorRef => ({ atespace, name });
+const IDLE = 'substrate.ate.dev/idle-suspend-after';
 
 describeWithComponents(['redis-server'], 'ateapi.Control over gRPC', () => {
   describe.each<RedisMode>(['standalone', 'cluster'])('on %s Redis', (mode) => {
     let api: RunningAteapi;
-    const catalog = new MemoryCatalog([template('counter'), pool('pool'), sandboxConfig()]);
+    const lazy = template('lazy');
+    lazy.metadata.annotations = { [IDLE]: '5m' };
+    const catalog = new MemoryCatalog([template('counter'), lazy, pool('pool'), sandboxConfig()]);
 
     beforeAll(async () => {
       api = await startAteapi({ redis: mode, catalog, env: { ATEAPI_DEBUG_CLEAR: 'true' } });
@@ -39,6 +42,7 @@ describeWithComponents(['redis-server'], 'ateapi.Control over gRPC', () => {
         actorTemplateNamespace: 'default',
         actorTemplateName: 'counter',
         workerSelector: selector ? { matchLabels: selector } : undefined,
+        annotations: {},
       });
 
     describe('atespaces', () => {
@@ -151,6 +155,25 @@ describeWithComponents(['redis-server'], 'ateapi.Control over gRPC', () => {
               /^invalid worker_selector label value "-gold" for key "tier": a valid label/,
             ) as unknown as string,
           ],
+          [
+            { annotations: { [IDLE]: '5 minutes' } },
+            status.INVALID_ARGUMENT,
+            'invalid annotation "substrate.ate.dev/idle-suspend-after": "5 minutes" is not a duration: expected a duration such as 30s, 5m or 1h30m, or 0 or off to disable',
+          ],
+          [
+            { annotations: { [IDLE]: '-1m' } },
+            status.INVALID_ARGUMENT,
+            expect.stringMatching(
+              /^invalid annotation "substrate.ate.dev\/idle-suspend-after": "-1m" is negative/,
+            ) as unknown as string,
+          ],
+          [
+            { annotations: { 'bad key!': 'x' } },
+            status.INVALID_ARGUMENT,
+            expect.stringMatching(
+              /^invalid annotation key "bad key!": name part must consist/,
+            ) as unknown as string,
+          ],
         ];
         for (const [override, code, details] of cases) {
           const request: ateapi.CreateActorRequest = {
@@ -158,6 +181,7 @@ describeWithComponents(['redis-server'], 'ateapi.Control over gRPC', () => {
             actorTemplateNamespace: 'default',
             actorTemplateName: 'counter',
             workerSelector: undefined,
+            annotations: {},
             ...override,
           };
           expect(await failure(call(api.control, 'createActor', request))).toEqual({ code, details });
@@ -168,6 +192,39 @@ describeWithComponents(['redis-server'], 'ateapi.Control over gRPC', () => {
           atespace: '',
         });
         expect(actors).toEqual([]);
+      });
+
+      it('stores annotations, and answers the idle timeout of the actor, else of its template', async () => {
+        const createFrom = (name: string, templateName: string, annotations: Record<string, string> = {}) =>
+          call(api.control, 'createActor', {
+            actorRef: ref(name),
+            actorTemplateNamespace: 'default',
+            actorTemplateName: templateName,
+            workerSelector: undefined,
+            annotations,
+          });
+        const own = await createFrom('own', 'lazy', { [IDLE]: '30s', 'example.com/owner': 'team a' });
+        expect(own.actor).toMatchObject({
+          annotations: { [IDLE]: '30s', 'example.com/owner': 'team a' },
+          idleSuspendAfterMs: 30_000,
+        });
+        expect((await createFrom('off', 'lazy', { [IDLE]: 'off' })).actor?.idleSuspendAfterMs).toBe(0);
+        expect((await createFrom('inherits', 'lazy')).actor?.idleSuspendAfterMs).toBe(300_000);
+        const plain = await create('plain');
+        expect(plain.actor?.annotations).toEqual({});
+        expect(plain.actor?.idleSuspendAfterMs).toBeUndefined();
+        await expect(call(api.control, 'getActor', { actorRef: ref('own') })).resolves.toEqual(own);
+        const { actors } = await call(api.control, 'listActors', {
+          pageSize: 0,
+          pageToken: '',
+          atespace: '',
+        });
+        expect(Object.fromEntries(actors.map((actor) => [actor.actorId, actor.idleSuspendAfterMs]))).toEqual({
+          own: 30_000,
+          off: 0,
+          inherits: 300_000,
+          plain: undefined,
+        });
       });
 
       it('refuses a duplicate, and the same id is fine in another atespace', async () => {

@@ -86,6 +86,7 @@ describeWithComponents(['redis-server'], 'actor lifecycle with a fake atelet', (
         actorTemplateNamespace: 'default',
         actorTemplateName: templateName,
         workerSelector: undefined,
+        annotations: {},
       });
     const resume = (name: string, boot = false) =>
       call(api.control, 'resumeActor', { actorRef: ref(name), boot });

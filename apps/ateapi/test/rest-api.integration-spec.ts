@@ -129,6 +129,49 @@ describeWithComponents(['redis-server'], 'ateapi REST gateway', () => {
     expect(await http('GET', '/v1/nowhere')).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
   });
 
+  it('takes annotations at creation, refuses a bad idle timeout, and answers the effective one', async () => {
+    await http('POST', '/v1/debug/clear');
+    await http('POST', '/v1/atespaces', { name: 'notes' });
+    const body = (annotations: unknown) => ({
+      actorId: 'a1',
+      actorTemplateNamespace: 'default',
+      actorTemplateName: 'counter',
+      annotations,
+    });
+    expect(
+      await http(
+        'POST',
+        '/v1/atespaces/notes/actors',
+        body({ 'substrate.ate.dev/idle-suspend-after': '1 hour' }),
+      ),
+    ).toEqual({
+      status: 400,
+      body: {
+        code: 'INVALID_ARGUMENT',
+        message:
+          'invalid annotation "substrate.ate.dev/idle-suspend-after": "1 hour" is not a duration: expected a duration such as 30s, 5m or 1h30m, or 0 or off to disable',
+      },
+    });
+    expect(await http('POST', '/v1/atespaces/notes/actors', body({ a: 1 }))).toEqual({
+      status: 400,
+      body: { code: 'INVALID_ARGUMENT', message: 'annotations["a"] must be a string' },
+    });
+    const created = await http(
+      'POST',
+      '/v1/atespaces/notes/actors',
+      body({ 'substrate.ate.dev/idle-suspend-after': '1h30m' }),
+    );
+    expect(created).toMatchObject({
+      status: 200,
+      body: {
+        actor: {
+          annotations: { 'substrate.ate.dev/idle-suspend-after': '1h30m' },
+          idleSuspendAfterMs: 5_400_000,
+        },
+      },
+    });
+  });
+
   it('serves its OpenAPI 3 document', async () => {
     const { status, body } = await http('GET', '/openapi.json');
     expect(status).toBe(200);

@@ -94,6 +94,7 @@ describeWithComponents(['redis-server'], 'snapshot garbage collection through at
       actorTemplateNamespace: 'default',
       actorTemplateName: 'gc',
       workerSelector: undefined,
+      annotations: {},
     });
     await snapshot('gone', 5_000);
     await snapshot('gone', 1_000);

@@ -54,6 +54,7 @@ describeWithComponents(['redis-server'], 'atenet router', () => {
           actorRef: { atespace: 'web', name },
           actorTemplateNamespace: 'default',
           actorTemplateName: 'web',
+          annotations: {},
         });
       }
     });
@@ -197,6 +198,7 @@ describeWithComponents(['redis-server'], 'atenet router', () => {
           actorRef: { atespace: 'web', name },
           actorTemplateNamespace: 'default',
           actorTemplateName: 'web',
+          annotations: {},
         });
       }
     });

@@ -158,6 +158,7 @@ async function dispatch(
         actorRef: ref(),
         actorTemplateNamespace: namespace,
         actorTemplateName: name,
+        annotations: {},
       });
       return printActors(actor ? [actor] : [], output);
     }

@@ -1,4 +1,10 @@
-import type { ActorTemplate, SandboxConfig, WorkerPool } from '@substrate/api';
+import {
+  type ActorTemplate,
+  idleSuspendAfterIssues,
+  type SandboxConfig,
+  ValidationError,
+  type WorkerPool,
+} from '@substrate/api';
 
 /**
  * Where ateapi reads the declarative configuration: ActorTemplates, WorkerPools and SandboxConfigs.
@@ -26,7 +32,11 @@ export class MemoryCatalog implements Catalog {
     this.replace(objects);
   }
 
-  /** Replaces every object at once (a reload). */
+  /**
+   * Replaces every object at once (a reload). Throws a ValidationError, keeping the previous objects,
+   * when a template carries an annotation ateapi reads with an invalid value (the CRD cannot check
+   * annotations, so ateapi does).
+   */
   replace(objects: readonly (ActorTemplate | WorkerPool | SandboxConfig | { kind: string })[]): void {
     const templates = new Map<string, ActorTemplate>();
     const pools = new Map<string, WorkerPool>();
@@ -34,6 +44,14 @@ export class MemoryCatalog implements Catalog {
     for (const object of objects) {
       if (object.kind === 'ActorTemplate') {
         const template = object as ActorTemplate;
+        const issues = idleSuspendAfterIssues(template.metadata.annotations);
+        if (issues.length > 0) {
+          throw new ValidationError(issues, {
+            kind: 'ActorTemplate',
+            namespace: template.metadata.namespace,
+            name: template.metadata.name,
+          });
+        }
         templates.set(ref(template.metadata.namespace, template.metadata.name), template);
       } else if (object.kind === 'WorkerPool') {
         const pool = object as WorkerPool;

@@ -1,3 +1,4 @@
+import { resolveIdleSuspendAfter } from '@substrate/api';
 import { ateapi } from '@substrate/proto';
 import type { Catalog } from '../catalog/catalog';
 import {
@@ -13,7 +14,7 @@ import type { ControlStore } from '../store/control-store';
 import { isStoreError } from '../store/store-error';
 import type { ActorWorkflows } from '../workflows/actor-workflows';
 import type { WorkerDirectory } from '../workers/worker-directory';
-import { MAX_PAGE_SIZE, required, validateLabel, validateSelector } from './validation';
+import { MAX_PAGE_SIZE, required, validateAnnotations, validateLabel, validateSelector } from './validation';
 
 export interface ControlServiceOptions {
   /** Whether DebugClear may erase the store (off unless configured). */
@@ -45,7 +46,7 @@ export class ControlService {
     required(atespace, 'atespace is required');
     const actor = await guard(() => this.store.getActor(atespace, name));
     if (!actor) throw notFound(`Actor ${name} not found`);
-    return { actor };
+    return { actor: this.present(actor) };
   }
 
   async createActor(request: ateapi.CreateActorRequest): Promise<ateapi.CreateActorResponse> {
@@ -57,6 +58,7 @@ export class ControlService {
     required(atespace, 'atespace is required');
     validateLabel('atespace', atespace);
     validateSelector(request.workerSelector);
+    validateAnnotations(request.annotations);
     const { actorTemplateNamespace: ns, actorTemplateName: template } = request;
     if (!this.catalog.getTemplate(ns, template))
       throw failedPrecondition(`ActorTemplate ${ns}/${template} not found`);
@@ -69,6 +71,7 @@ export class ControlService {
       actorTemplateName: template,
       status: ateapi.Actor_Status.STATUS_SUSPENDED,
       workerSelector: request.workerSelector,
+      annotations: { ...request.annotations },
       statusChangedUnixMs: this.now(),
     };
     let stored: ateapi.Actor;
@@ -85,7 +88,7 @@ export class ControlService {
       await this.store.deleteActor(atespace, name, stored.version).catch(() => undefined);
       throw failedPrecondition(`Atespace ${atespace} not found`);
     }
-    return { actor: stored };
+    return { actor: this.present(stored) };
   }
 
   async updateActor(request: ateapi.UpdateActorRequest): Promise<ateapi.UpdateActorResponse> {
@@ -99,22 +102,22 @@ export class ControlService {
     const stored = await guard(() =>
       this.store.putActor({ ...actor, workerSelector: request.workerSelector }),
     );
-    return { actor: stored };
+    return { actor: this.present(stored) };
   }
 
   async resumeActor(request: ateapi.ResumeActorRequest): Promise<ateapi.ResumeActorResponse> {
     const { atespace, name } = this.workflowRef(request.actorRef);
-    return { actor: await guard(() => this.workflows.resume(atespace, name, request.boot)) };
+    return { actor: this.present(await guard(() => this.workflows.resume(atespace, name, request.boot))) };
   }
 
   async suspendActor(request: ateapi.SuspendActorRequest): Promise<ateapi.SuspendActorResponse> {
     const { atespace, name } = this.workflowRef(request.actorRef);
-    return { actor: await guard(() => this.workflows.suspend(atespace, name)) };
+    return { actor: this.present(await guard(() => this.workflows.suspend(atespace, name))) };
   }
 
   async pauseActor(request: ateapi.PauseActorRequest): Promise<ateapi.PauseActorResponse> {
     const { atespace, name } = this.workflowRef(request.actorRef);
-    return { actor: await guard(() => this.workflows.pause(atespace, name)) };
+    return { actor: this.present(await guard(() => this.workflows.pause(atespace, name))) };
   }
 
   async deleteActor(request: ateapi.DeleteActorRequest): Promise<ateapi.DeleteActorResponse> {
@@ -148,7 +151,7 @@ export class ControlService {
     const pageSize = request.pageSize === 0 ? MAX_PAGE_SIZE : request.pageSize;
     try {
       const page = await this.store.listActors(pageSize, request.pageToken, request.atespace || undefined);
-      return { actors: page.actors, nextPageToken: page.nextPageToken };
+      return { actors: page.actors.map((actor) => this.present(actor)), nextPageToken: page.nextPageToken };
     } catch (error) {
       if (isStoreError(error, 'CORRUPT') && error.message.startsWith('invalid page token')) {
         throw invalidArgument(error.message);
@@ -215,6 +218,16 @@ export class ControlService {
     await guard(() => this.store.flushAll());
     await this.directory.refresh();
     return {};
+  }
+
+  /**
+   * The actor as answered: the stored record plus what ateapi resolves on every read — the effective
+   * idle auto-suspend timeout (the actor's annotation, else its template's; unset when neither has one).
+   */
+  private present(actor: ateapi.Actor): ateapi.Actor {
+    const template = this.catalog.getTemplate(actor.actorTemplateNamespace, actor.actorTemplateName);
+    const idleSuspendAfterMs = resolveIdleSuspendAfter(actor.annotations, template?.metadata.annotations);
+    return idleSuspendAfterMs === undefined ? actor : { ...actor, idleSuspendAfterMs };
   }
 
   private workflowRef(ref: ateapi.ActorRef | undefined): { atespace: string; name: string } {

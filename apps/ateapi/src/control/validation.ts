@@ -1,3 +1,4 @@
+import { IDLE_SUSPEND_AFTER_ANNOTATION, parseIdleSuspendAfter } from '@substrate/api';
 import type { ateapi } from '@substrate/proto';
 import { invalidArgument } from '../errors/control-error';
 
@@ -87,6 +88,40 @@ export function validateSelector(selector: ateapi.Selector | undefined): void {
     if (valueProblems.length > 0) {
       throw invalidArgument(
         `invalid worker_selector label value ${JSON.stringify(value)} for key ${JSON.stringify(key)}: ${valueProblems.join('; ')}`,
+      );
+    }
+  }
+}
+
+/** Kubernetes' limit on the total size of an object's annotations (keys and values). */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/**
+ * Actor annotations as Kubernetes checks an object's: keys are qualified names, the total size is at
+ * most 256 KiB. Known annotations must have valid values: `substrate.ate.dev/idle-suspend-after` is a
+ * duration (e.g. `5m`) or `0`/`off`.
+ */
+export function validateAnnotations(annotations: Readonly<Record<string, string>> | undefined): void {
+  const entries = Object.entries(annotations ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  let bytes = 0;
+  for (const [key, value] of entries) {
+    const problems = qualifiedNameProblems(key.toLowerCase());
+    if (problems.length > 0) {
+      throw invalidArgument(`invalid annotation key ${JSON.stringify(key)}: ${problems.join('; ')}`);
+    }
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (bytes > MAX_ANNOTATIONS_BYTES) {
+    throw invalidArgument(
+      `annotations are ${bytes} bytes, exceeding the limit of ${MAX_ANNOTATIONS_BYTES} bytes`,
+    );
+  }
+  const idle = annotations?.[IDLE_SUSPEND_AFTER_ANNOTATION];
+  if (idle !== undefined) {
+    const parsed = parseIdleSuspendAfter(idle);
+    if (!parsed.ok) {
+      throw invalidArgument(
+        `invalid annotation ${JSON.stringify(IDLE_SUSPEND_AFTER_ANNOTATION)}: ${parsed.problem}`,
       );
     }
   }

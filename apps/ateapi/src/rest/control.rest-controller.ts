@@ -148,6 +148,7 @@ export class ControlRestController {
       actorTemplateNamespace: stringField(fields['actorTemplateNamespace'], 'actorTemplateNamespace'),
       actorTemplateName: stringField(fields['actorTemplateName'], 'actorTemplateName'),
       workerSelector: selectorField(fields['workerSelector']),
+      annotations: annotationsField(fields['annotations']),
     });
     return actorJson(response.actor);
   }
@@ -274,6 +275,16 @@ function stringField(value: unknown, name: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw invalidArgument(`${name} must be a string`);
   return value;
+}
+
+function annotationsField(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const annotations = objectBody(value);
+  for (const [key, text] of Object.entries(annotations)) {
+    if (typeof text !== 'string')
+      throw invalidArgument(`annotations[${JSON.stringify(key)}] must be a string`);
+  }
+  return annotations as Record<string, string>;
 }
 
 function selectorField(value: unknown): ateapi.Selector | undefined {

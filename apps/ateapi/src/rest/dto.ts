@@ -74,6 +74,19 @@ export class ActorDto {
   @ApiPropertyOptional({ type: SelectorDto }) workerSelector?: SelectorDto;
   @ApiProperty({ type: Number, description: 'When the status last changed (Unix ms).' })
   statusChangedUnixMs!: number;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Annotations given at creation (immutable).',
+    example: { 'substrate.ate.dev/idle-suspend-after': '5m' },
+  })
+  annotations?: Record<string, string>;
+  @ApiPropertyOptional({
+    type: Number,
+    description:
+      "Effective idle auto-suspend timeout in ms (0 = off): the actor's substrate.ate.dev/idle-suspend-after annotation, else its template's; absent when neither sets one.",
+  })
+  idleSuspendAfterMs?: number;
 }
 
 export class WorkerDto {
@@ -114,6 +127,14 @@ export class CreateActorBody {
   @ApiProperty({ type: String, example: 'ate-demo-counter' }) actorTemplateNamespace!: string;
   @ApiProperty({ type: String, example: 'counter' }) actorTemplateName!: string;
   @ApiPropertyOptional({ type: SelectorDto }) workerSelector?: SelectorDto;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description:
+      'Annotations stored on the actor; keys are Kubernetes qualified names. substrate.ate.dev/idle-suspend-after: a duration (30s, 5m, 1h30m) or 0/off.',
+    example: { 'substrate.ate.dev/idle-suspend-after': '5m' },
+  })
+  annotations?: Record<string, string>;
 }
 
 export class UpdateActorBody {

@@ -240,6 +240,9 @@ const ADDED_SERVICES = ['ateapi.WorkerRegistry'];
 const ATEAPI_ADDITIONS = `
     Actor 100 status_changed_unix_ms int64
     Actor 101 ateom_pod_port int32
+    Actor 102 annotations map<string,string>
+    Actor 103 idle_suspend_after_ms int64
+    CreateActorRequest 100 annotations map<string,string>
     Worker 100 atelet_endpoint string
     Worker 101 claimed_unix_ms int64
     Worker 102 lease_expires_unix_ms int64

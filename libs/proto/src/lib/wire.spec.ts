@@ -41,6 +41,7 @@ const FULL_ACTOR: ateapi.Actor = {
   // Our additions (numbers >= 100) stay at their defaults here, so only upstream's fields are encoded.
   statusChangedUnixMs: 0,
   ateomPodPort: 0,
+  annotations: {},
 };
 
 describe('ateapi wire format', () => {
@@ -221,7 +222,25 @@ describe('ateapi wire format', () => {
       actorTemplateNamespace: 'default',
       actorTemplateName: 'counter',
       workerSelector: { matchLabels: { tier: 'gold' } },
+      annotations: {},
     });
+  });
+
+  it('encodes the annotations addition at 102 and the idle timeout at 103, 0 included (presence)', () => {
+    const bytes = bytesOf(ateapi.Actor, {
+      ...FULL_ACTOR,
+      annotations: { 'substrate.ate.dev/idle-suspend-after': '5m' },
+      idleSuspendAfterMs: 0,
+    });
+    const layout = fieldLayout(bytes);
+    expect(layout.slice(-2)).toEqual([
+      [102, LEN],
+      [103, VARINT],
+    ]);
+    expect(only(bytes, 103).value).toBe(0n);
+    const unset = ateapi.Actor.decode(bytesOf(ateapi.Actor, FULL_ACTOR));
+    expect(unset.idleSuspendAfterMs).toBeUndefined();
+    expect(ateapi.Actor.decode(bytes).idleSuspendAfterMs).toBe(0);
   });
 
   it('decodes an upstream Actor record and skips the retired field 9 and unknown fields', () => {

@@ -190,6 +190,18 @@ export interface Actor {
    * upstream convention. Lets local workers share one address.
    */
   ateomPodPort: number;
+  /**
+   * Addition: the actor's annotations (Kubernetes-style keys and free-form values), given to
+   * CreateActor and immutable afterwards. `substrate.ate.dev/idle-suspend-after` sets the actor's idle
+   * auto-suspend timeout (docs/atenet.md).
+   */
+  annotations: { [key: string]: string };
+  /**
+   * Addition: the actor's effective idle auto-suspend timeout in milliseconds, 0 = off: its
+   * `substrate.ate.dev/idle-suspend-after` annotation, else its ActorTemplate's. Unset when neither
+   * has one (the router's default applies). Resolved by ateapi in every answer; never stored.
+   */
+  idleSuspendAfterMs?: number | undefined;
 }
 
 /**
@@ -266,6 +278,11 @@ export function actor_StatusToJSON(object: Actor_Status): string {
   }
 }
 
+export interface Actor_AnnotationsEntry {
+  key: string;
+  value: string;
+}
+
 /** Worker is the stored record of one worker pod. A worker is free exactly when actor_id is empty. */
 export interface Worker {
   /** Namespace of the worker pod. Immutable. */
@@ -325,7 +342,19 @@ export interface CreateActorRequest {
   /** Name of the ActorTemplate to instantiate. Required; the template must exist. */
   actorTemplateName: string;
   /** Optional placement constraint stored on the actor. */
-  workerSelector: Selector | undefined;
+  workerSelector:
+    | Selector
+    | undefined;
+  /**
+   * Addition: annotations stored on the actor (Actor.annotations). Keys are Kubernetes qualified
+   * names; a known annotation with an invalid value is INVALID_ARGUMENT.
+   */
+  annotations: { [key: string]: string };
+}
+
+export interface CreateActorRequest_AnnotationsEntry {
+  key: string;
+  value: string;
 }
 
 export interface CreateActorResponse {
@@ -1172,6 +1201,8 @@ function createBaseActor(): Actor {
     atespace: "",
     statusChangedUnixMs: 0,
     ateomPodPort: 0,
+    annotations: {},
+    idleSuspendAfterMs: undefined,
   };
 }
 
@@ -1224,6 +1255,12 @@ export const Actor: MessageFns<Actor> = {
     }
     if (message.ateomPodPort !== 0) {
       writer.uint32(808).int32(message.ateomPodPort);
+    }
+    globalThis.Object.entries(message.annotations).forEach(([key, value]: [string, string]) => {
+      Actor_AnnotationsEntry.encode({ key: key as any, value }, writer.uint32(818).fork()).join();
+    });
+    if (message.idleSuspendAfterMs !== undefined) {
+      writer.uint32(824).int64(message.idleSuspendAfterMs);
     }
     return writer;
   },
@@ -1369,6 +1406,25 @@ export const Actor: MessageFns<Actor> = {
             message.ateomPodPort = reader.int32();
             continue;
           }
+          case 102: {
+            if (tag !== 818) {
+              break;
+            }
+
+            const entry102 = Actor_AnnotationsEntry.decode(reader, reader.uint32());
+            if (entry102.value !== undefined) {
+              message.annotations[entry102.key] = entry102.value;
+            }
+            continue;
+          }
+          case 103: {
+            if (tag !== 824) {
+              break;
+            }
+
+            message.idleSuspendAfterMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1451,6 +1507,25 @@ export const Actor: MessageFns<Actor> = {
         : isSet(object.ateom_pod_port)
         ? globalThis.Number(object.ateom_pod_port)
         : 0,
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      idleSuspendAfterMs: isSet(object.idleSuspendAfterMs)
+        ? globalThis.Number(object.idleSuspendAfterMs)
+        : isSet(object.idle_suspend_after_ms)
+        ? globalThis.Number(object.idle_suspend_after_ms)
+        : undefined,
     };
   },
 
@@ -1504,6 +1579,18 @@ export const Actor: MessageFns<Actor> = {
     if (message.ateomPodPort !== 0) {
       obj.ateomPodPort = Math.round(message.ateomPodPort);
     }
+    if (message.annotations) {
+      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
+      if (entries.length > 0) {
+        obj.annotations = {};
+        entries.forEach(([k, v]) => {
+          obj.annotations[k] = v;
+        });
+      }
+    }
+    if (message.idleSuspendAfterMs !== undefined) {
+      obj.idleSuspendAfterMs = Math.round(message.idleSuspendAfterMs);
+    }
     return obj;
   },
 
@@ -1532,6 +1619,101 @@ export const Actor: MessageFns<Actor> = {
     message.atespace = object.atespace ?? "";
     message.statusChangedUnixMs = object.statusChangedUnixMs ?? 0;
     message.ateomPodPort = object.ateomPodPort ?? 0;
+    message.annotations = (globalThis.Object.entries(object.annotations ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.idleSuspendAfterMs = object.idleSuspendAfterMs ?? undefined;
+    return message;
+  },
+};
+
+function createBaseActor_AnnotationsEntry(): Actor_AnnotationsEntry {
+  return { key: "", value: "" };
+}
+
+export const Actor_AnnotationsEntry: MessageFns<Actor_AnnotationsEntry> = {
+  encode(message: Actor_AnnotationsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Actor_AnnotationsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActor_AnnotationsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Actor_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Actor_AnnotationsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Actor_AnnotationsEntry>, I>>(base?: I): Actor_AnnotationsEntry {
+    return Actor_AnnotationsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Actor_AnnotationsEntry>, I>>(object: I): Actor_AnnotationsEntry {
+    const message = createBaseActor_AnnotationsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -2040,7 +2222,13 @@ export const GetActorResponse: MessageFns<GetActorResponse> = {
 };
 
 function createBaseCreateActorRequest(): CreateActorRequest {
-  return { actorRef: undefined, actorTemplateNamespace: "", actorTemplateName: "", workerSelector: undefined };
+  return {
+    actorRef: undefined,
+    actorTemplateNamespace: "",
+    actorTemplateName: "",
+    workerSelector: undefined,
+    annotations: {},
+  };
 }
 
 export const CreateActorRequest: MessageFns<CreateActorRequest> = {
@@ -2057,6 +2245,9 @@ export const CreateActorRequest: MessageFns<CreateActorRequest> = {
     if (message.workerSelector !== undefined) {
       Selector.encode(message.workerSelector, writer.uint32(34).fork()).join();
     }
+    globalThis.Object.entries(message.annotations).forEach(([key, value]: [string, string]) => {
+      CreateActorRequest_AnnotationsEntry.encode({ key: key as any, value }, writer.uint32(802).fork()).join();
+    });
     return writer;
   },
 
@@ -2105,6 +2296,17 @@ export const CreateActorRequest: MessageFns<CreateActorRequest> = {
             message.workerSelector = Selector.decode(reader, reader.uint32());
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            const entry100 = CreateActorRequest_AnnotationsEntry.decode(reader, reader.uint32());
+            if (entry100.value !== undefined) {
+              message.annotations[entry100.key] = entry100.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2139,6 +2341,20 @@ export const CreateActorRequest: MessageFns<CreateActorRequest> = {
         : isSet(object.worker_selector)
         ? Selector.fromJSON(object.worker_selector)
         : undefined,
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -2156,6 +2372,15 @@ export const CreateActorRequest: MessageFns<CreateActorRequest> = {
     if (message.workerSelector !== undefined) {
       obj.workerSelector = Selector.toJSON(message.workerSelector);
     }
+    if (message.annotations) {
+      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
+      if (entries.length > 0) {
+        obj.annotations = {};
+        entries.forEach(([k, v]) => {
+          obj.annotations[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -2172,6 +2397,104 @@ export const CreateActorRequest: MessageFns<CreateActorRequest> = {
     message.workerSelector = (object.workerSelector !== undefined && object.workerSelector !== null)
       ? Selector.fromPartial(object.workerSelector)
       : undefined;
+    message.annotations = (globalThis.Object.entries(object.annotations ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseCreateActorRequest_AnnotationsEntry(): CreateActorRequest_AnnotationsEntry {
+  return { key: "", value: "" };
+}
+
+export const CreateActorRequest_AnnotationsEntry: MessageFns<CreateActorRequest_AnnotationsEntry> = {
+  encode(message: CreateActorRequest_AnnotationsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateActorRequest_AnnotationsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateActorRequest_AnnotationsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateActorRequest_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: CreateActorRequest_AnnotationsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateActorRequest_AnnotationsEntry>, I>>(
+    base?: I,
+  ): CreateActorRequest_AnnotationsEntry {
+    return CreateActorRequest_AnnotationsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateActorRequest_AnnotationsEntry>, I>>(
+    object: I,
+  ): CreateActorRequest_AnnotationsEntry {
+    const message = createBaseCreateActorRequest_AnnotationsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
