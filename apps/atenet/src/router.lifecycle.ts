@@ -28,7 +28,8 @@ export class RouterLifecycle implements OnApplicationBootstrap, OnApplicationShu
       wakeTimeoutMs: config.wakeTimeoutMs,
       maxHeldPerActor: config.maxHeldPerActor,
       idleSuspendMs: config.idleSuspendMs,
-      idleSweepMs: Math.max(100, Math.min(5_000, Math.floor(config.idleSuspendMs / 4) || 1_000)),
+      // Actors' own timeouts are at least 1 s: looking every second at most keeps them within a second.
+      idleSweepMs: Math.max(100, Math.min(1_000, Math.floor(config.idleSuspendMs / 4) || 1_000)),
     });
   }
 
@@ -37,7 +38,7 @@ export class RouterLifecycle implements OnApplicationBootstrap, OnApplicationShu
     this.port = await this.router.listen(this.config.router.host, this.config.router.port);
     this.logger.log(
       `routing on http://${this.config.router.host}:${this.port} via ateapi ${this.config.ateapiAddress}` +
-        ` (route cache ${this.cache.enabled ? 'on' : 'off: no change feed'}, idle suspend ${this.config.idleSuspendMs ? `${this.config.idleSuspendMs} ms` : 'off'})`,
+        ` (route cache ${this.cache.enabled ? 'on' : 'off: no change feed'}, idle suspend by default ${this.config.idleSuspendMs ? `after ${this.config.idleSuspendMs} ms` : 'off'}, per actor by annotation)`,
     );
     if (this.config.dns) {
       this.dnsServer = new ActorDnsServer(this.config.dnsAnswer);

@@ -21,9 +21,23 @@ import { loadAtenetConfig } from '../src/config';
 import { RouterMetrics } from '../src/metrics/metrics';
 import { RouterLifecycle } from '../src/router.lifecycle';
 
-const MANIFESTS = `apiVersion: ate.dev/v1alpha1
+/** Templates `web` (no idle timeout) and `lazy` (idle-suspend-after 2s), a pool, a SandboxConfig. */
+export const MANIFESTS = `apiVersion: ate.dev/v1alpha1
 kind: ActorTemplate
 metadata: { name: web, namespace: default }
+spec:
+  pauseImage: registry.local/pause@sha256:${'0'.repeat(64)}
+  containers:
+    - name: app
+      image: registry.local/app@sha256:${'1'.repeat(64)}
+  snapshotsConfig: { location: 'file:///tmp/substrate-atenet-test' }
+---
+apiVersion: ate.dev/v1alpha1
+kind: ActorTemplate
+metadata:
+  name: lazy
+  namespace: default
+  annotations: { substrate.ate.dev/idle-suspend-after: 2s }
 spec:
   pauseImage: registry.local/pause@sha256:${'0'.repeat(64)}
   containers:
@@ -211,3 +225,29 @@ export async function startRouterWorld(
 /** The Host of an actor. */
 export const hostOf = (actorId: string, atespace = 'web'): string =>
   `${actorId}.${atespace}.actors.resources.substrate.ate.dev`;
+
+/**
+ * Starts ateapi alone on a catalog of `manifests` (YAML) and stops it again; rejects with its output
+ * when it refuses to boot.
+ */
+export async function bootAteapi(manifests: string): Promise<void> {
+  const dir = tempDir('atenet-boot');
+  try {
+    writeFileSync(join(dir.path, 'catalog.yaml'), manifests);
+    const [grpcPort = 0, httpPort = 0] = await freePorts(2);
+    const service = await ServiceProcess.start({
+      name: 'ateapi',
+      entry: 'apps/ateapi/src/main.ts',
+      env: {
+        ATEAPI_REDIS_URL: jestRedis().url,
+        ATEAPI_MANIFESTS_DIR: dir.path,
+        ATEAPI_GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
+        ATEAPI_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
+      },
+      healthUrl: `http://127.0.0.1:${httpPort}/healthz`,
+    });
+    await service.stop();
+  } finally {
+    dir.remove();
+  }
+}

@@ -1,12 +1,17 @@
 // atenet with a real ateapi process on real Redis, a fake atelet, and real HTTP servers standing in for
 // the workers' sandboxes: routing by Host and by header, malformed and unknown actors, one ResumeActor
-// for 100 concurrent requests, deadlines, websockets, SSE, the route cache, and idle auto-suspend.
+// for 100 concurrent requests, deadlines, websockets, SSE, the route cache, and idle auto-suspend (the
+// router's default, and per-actor / per-template timeouts from the `substrate.ate.dev/idle-suspend-after`
+// annotation).
 import { request as httpRequest } from 'node:http';
 import { status } from '@grpc/grpc-js';
 import { ateapi } from '@substrate/proto';
 import { describeWithComponents } from '@substrate/testing';
 import WebSocket from 'ws';
-import { hostOf, type RouterWorld, startRouterWorld } from './router-harness';
+import { bootAteapi, hostOf, MANIFESTS, type RouterWorld, startRouterWorld } from './router-harness';
+
+const IDLE = 'substrate.ate.dev/idle-suspend-after';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Answer {
   status: number;
@@ -193,12 +198,12 @@ describeWithComponents(['redis-server'], 'atenet router', () => {
     beforeAll(async () => {
       world = await startRouterWorld({ env: { ATENET_IDLE_SUSPEND_MS: '1500' } });
       await world.rpc('createAtespace', { name: 'web' });
-      for (const name of ['quiet', 'chatty']) {
+      for (const name of ['quiet', 'chatty', 'opted-out']) {
         await world.rpc('createActor', {
           actorRef: { atespace: 'web', name },
           actorTemplateNamespace: 'default',
           actorTemplateName: 'web',
-          annotations: {},
+          annotations: name === 'opted-out' ? { [IDLE]: 'off' } : {},
         });
       }
     });
@@ -210,8 +215,9 @@ describeWithComponents(['redis-server'], 'atenet router', () => {
       (await world.rpc<ateapi.GetActorResponse>('getActor', { actorRef: { atespace: 'web', name } })).actor
         ?.status;
 
-    it('suspends an actor idle past its timeout, but not one with an open websocket', async () => {
+    it('suspends an actor idle past its timeout, but not one with an open websocket or its own "off"', async () => {
       expect((await get(world, '/', { host: hostOf('quiet') })).status).toBe(200);
+      expect((await get(world, '/', { host: hostOf('opted-out') })).status).toBe(200);
       const socket = new WebSocket(`${world.routerUrl.replace('http', 'ws')}/`, {
         headers: { host: hostOf('chatty') },
       });
@@ -222,13 +228,153 @@ describeWithComponents(['redis-server'], 'atenet router', () => {
       await new Promise((resolve) => setTimeout(resolve, 4_000));
       expect(await statusOf('quiet')).toBe(ateapi.Actor_Status.STATUS_SUSPENDED);
       expect(await statusOf('chatty')).toBe(ateapi.Actor_Status.STATUS_RUNNING);
+      expect(await statusOf('opted-out')).toBe(ateapi.Actor_Status.STATUS_RUNNING);
       expect(world.metrics.idleSuspensions.get({ outcome: 'OK' })).toBe(1);
       socket.close();
       for (let i = 0; i < 40 && (await statusOf('chatty')) !== ateapi.Actor_Status.STATUS_SUSPENDED; i++) {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       expect(await statusOf('chatty')).toBe(ateapi.Actor_Status.STATUS_SUSPENDED);
-      void status;
+      expect(await statusOf('opted-out')).toBe(ateapi.Actor_Status.STATUS_RUNNING);
     }, 30_000);
+  });
+
+  describe('idle auto-suspend per actor and per template (router default off)', () => {
+    let world: RouterWorld;
+    /** actor → [template, actor annotations] */
+    const ACTORS: Record<string, [string, Record<string, string>]> = {
+      annotated: ['web', { [IDLE]: '2s' }],
+      inherits: ['lazy', {}],
+      plain: ['web', {}],
+      'opted-out': ['lazy', { [IDLE]: 'off' }],
+      longer: ['lazy', { [IDLE]: '1h' }],
+      streaming: ['web', { [IDLE]: '2s' }],
+    };
+    beforeAll(async () => {
+      world = await startRouterWorld({ workerCount: 6 });
+      await world.rpc('createAtespace', { name: 'web' });
+      for (const [name, [template, annotations]] of Object.entries(ACTORS)) {
+        await world.rpc('createActor', {
+          actorRef: { atespace: 'web', name },
+          actorTemplateNamespace: 'default',
+          actorTemplateName: template,
+          annotations,
+        });
+      }
+    });
+    afterAll(async () => {
+      await world?.close();
+    });
+
+    const statusOf = async (name: string) =>
+      (await world.rpc<ateapi.GetActorResponse>('getActor', { actorRef: { atespace: 'web', name } })).actor
+        ?.status;
+    /** Polls until the actor is SUSPENDED (a generous wait for an event, not a bound on its timing). */
+    const untilSuspended = async (name: string) => {
+      for (let i = 0; i < 120 && (await statusOf(name)) !== ateapi.Actor_Status.STATUS_SUSPENDED; i++) {
+        await sleep(250);
+      }
+      return statusOf(name);
+    };
+
+    it('answers the effective timeout: the actor’s annotation, else its template’s, else none', async () => {
+      const timeouts: Record<string, number | undefined> = {};
+      for (const name of Object.keys(ACTORS)) {
+        const { actor } = await world.rpc<ateapi.GetActorResponse>('getActor', {
+          actorRef: { atespace: 'web', name },
+        });
+        timeouts[name] = actor?.idleSuspendAfterMs;
+      }
+      expect(timeouts).toEqual({
+        annotated: 2_000,
+        inherits: 2_000,
+        plain: undefined,
+        'opted-out': 0,
+        longer: 3_600_000,
+        streaming: 2_000,
+      });
+    });
+
+    it('suspends actors idle past their own or their template’s timeout, and no other', async () => {
+      for (const name of Object.keys(ACTORS)) {
+        if (name === 'streaming') continue;
+        expect((await get(world, '/', { host: hostOf(name) })).status).toBe(200);
+      }
+      const socket = new WebSocket(`${world.routerUrl.replace('http', 'ws')}/`, {
+        headers: { host: hostOf('streaming') },
+      });
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      expect(await untilSuspended('annotated')).toBe(ateapi.Actor_Status.STATUS_SUSPENDED);
+      expect(await untilSuspended('inherits')).toBe(ateapi.Actor_Status.STATUS_SUSPENDED);
+      // Well past the 2 s timeout of the others: the rest are still running.
+      await sleep(3_000);
+      expect(await statusOf('plain')).toBe(ateapi.Actor_Status.STATUS_RUNNING);
+      expect(await statusOf('opted-out')).toBe(ateapi.Actor_Status.STATUS_RUNNING);
+      expect(await statusOf('longer')).toBe(ateapi.Actor_Status.STATUS_RUNNING);
+      // The open websocket keeps its annotated actor awake, and still carries messages.
+      expect(await statusOf('streaming')).toBe(ateapi.Actor_Status.STATUS_RUNNING);
+      const echo = new Promise((resolve) => socket.once('message', (data) => resolve(String(data))));
+      socket.send('still here');
+      expect(await echo).toBe('echo:still here');
+      expect(world.metrics.idleSuspensions.get({ outcome: 'OK' })).toBe(2);
+
+      // Closed, it idles out like the others.
+      socket.close();
+      expect(await untilSuspended('streaming')).toBe(ateapi.Actor_Status.STATUS_SUSPENDED);
+      expect(world.metrics.idleSuspensions.get({ outcome: 'OK' })).toBe(3);
+    }, 90_000);
+
+    it('wakes an idle-suspended actor on its next request and suspends it again after its timeout', async () => {
+      expect(await statusOf('annotated')).toBe(ateapi.Actor_Status.STATUS_SUSPENDED);
+      const before = world.metrics.idleSuspensions.get({ outcome: 'OK' });
+      expect((await get(world, '/', { host: hostOf('annotated') })).status).toBe(200);
+      expect(await statusOf('annotated')).toBe(ateapi.Actor_Status.STATUS_RUNNING);
+      expect(await untilSuspended('annotated')).toBe(ateapi.Actor_Status.STATUS_SUSPENDED);
+      expect(world.metrics.idleSuspensions.get({ outcome: 'OK' })).toBe(before + 1);
+    }, 60_000);
+
+    it('does not count an actor suspended by someone else as an idle suspension', async () => {
+      expect((await get(world, '/', { host: hostOf('inherits') })).status).toBe(200);
+      const before = world.metrics.idleSuspensions.get({ outcome: 'OK' });
+      await world.rpc('suspendActor', { actorRef: { atespace: 'web', name: 'inherits' } });
+      await sleep(4_000);
+      expect(await statusOf('inherits')).toBe(ateapi.Actor_Status.STATUS_SUSPENDED);
+      expect(world.metrics.idleSuspensions.get({ outcome: 'OK' })).toBe(before);
+    }, 60_000);
+
+    it('refuses an invalid timeout at CreateActor with a clear INVALID_ARGUMENT', async () => {
+      const refused = await world
+        .rpc('createActor', {
+          actorRef: { atespace: 'web', name: 'typo' },
+          actorTemplateNamespace: 'default',
+          actorTemplateName: 'web',
+          annotations: { [IDLE]: '5 mins' },
+        })
+        .then(
+          () => undefined,
+          (error: { code: number; details: string }) => error,
+        );
+      expect(refused).toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details:
+          'invalid annotation "substrate.ate.dev/idle-suspend-after": "5 mins" is not a duration: expected a duration such as 30s, 5m or 1h30m, or 0 or off to disable',
+      });
+      await expect(
+        world.rpc('getActor', { actorRef: { atespace: 'web', name: 'typo' } }),
+      ).rejects.toMatchObject({ code: status.NOT_FOUND });
+    });
+
+    it('refuses to boot ateapi on a template with an invalid timeout, naming the template and the value', async () => {
+      const bad = MANIFESTS.replace(
+        'substrate.ate.dev/idle-suspend-after: 2s',
+        'substrate.ate.dev/idle-suspend-after: 2x',
+      );
+      await expect(bootAteapi(bad)).rejects.toThrow(
+        /ActorTemplate\.ate\.dev "lazy" is invalid: metadata\.annotations\[substrate\.ate\.dev\/idle-suspend-after\]: "2x" has an unknown unit "x"/,
+      );
+    }, 60_000);
   });
 });

@@ -27,7 +27,10 @@ import { mapWakeFailure, type RouterError } from './error-mapping';
 export interface RouterOptions {
   readonly wakeTimeoutMs: number;
   readonly maxHeldPerActor: number;
-  /** Suspend actors idle (no request, nothing open) for this long; 0 disables. */
+  /**
+   * Suspend actors idle (no request, nothing open) for this long, unless the actor or its template sets
+   * its own timeout (`substrate.ate.dev/idle-suspend-after`); 0 = off for actors without one.
+   */
   readonly idleSuspendMs: number;
   /** How often idle actors are looked for. */
   readonly idleSweepMs: number;
@@ -46,7 +49,7 @@ export class ActorRouter {
   private readonly proxy = httpProxy.createProxyServer({ xfwd: true, ws: true, proxyTimeout: 0 });
   private readonly agents = new Map<string, Agent>();
   private readonly resumer: Resumer;
-  readonly idle = new IdleTracker();
+  readonly idle: IdleTracker;
   private server: Server | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<Socket>();
@@ -60,7 +63,10 @@ export class ActorRouter {
     private readonly options: RouterOptions,
   ) {
     this.resumer = new Resumer(control, options, (outcome) => metrics.resumes.inc({ outcome }));
+    this.idle = new IdleTracker(options.idleSuspendMs);
     cache.onInvalidate((_key, route) => this.dropConnections(route));
+    // An actor that stopped running (suspended by anyone) starts over: its next request wakes it.
+    cache.onActorStopped((key) => this.idle.forget(key));
     // Connections to workers are the router's own (hop-by-hop): always keep-alive, whatever the client
     // asked for, so the sandbox never closes one itself — a socket it closed sits in TIME_WAIT, and this
     // runsc refuses to checkpoint then. The router resets them (RST) when the actor stops running.
@@ -91,9 +97,8 @@ export class ActorRouter {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
-    if (this.options.idleSuspendMs > 0) {
-      this.sweeper = setInterval(() => void this.suspendIdle(), this.options.idleSweepMs);
-    }
+    // Always on: an actor's own timeout (annotation) applies even when the router's default is off.
+    this.sweeper = setInterval(() => void this.suspendIdle(), this.options.idleSweepMs);
     return (server.address() as { port: number }).port;
   }
 
@@ -222,7 +227,8 @@ export class ActorRouter {
     const started = performance.now();
     this.metrics.held.inc({}, 1);
     try {
-      const route = await this.resumer.wake(address);
+      const { route, idleSuspendAfterMs } = await this.resumer.wake(address);
+      this.idle.setActorTimeout(key, idleSuspendAfterMs);
       this.cache.set(key, route);
       this.metrics.wakeSeconds.observe((performance.now() - started) / 1000);
       return route;
@@ -292,20 +298,27 @@ export class ActorRouter {
     this.upgraded.delete(key);
   }
 
-  /** Asks ateapi to suspend actors idle longer than the timeout (and never one with something open). */
+  /** Asks ateapi to suspend actors idle longer than their timeout (and never one with something open). */
   private async suspendIdle(): Promise<void> {
-    for (const key of this.idle.idleFor(this.options.idleSuspendMs)) {
+    for (const { key, timeoutMs } of this.idle.idle()) {
       const [atespace = '', actorId = ''] = key.split('/');
       this.idle.markSuspending(key, true);
       this.cache.invalidate(key);
       try {
         await this.control.suspend(atespace, actorId, new Date(Date.now() + 30_000));
         this.metrics.idleSuspensions.inc({ outcome: 'OK' });
+        this.logger.log({ message: 'suspended an idle actor', actor: key, idleTimeoutMs: timeoutMs });
         this.idle.forget(key);
       } catch (error) {
         const code =
           error instanceof ControlCallError ? (grpcStatus[error.grpcCode] ?? 'UNKNOWN') : 'INTERNAL';
         this.metrics.idleSuspensions.inc({ outcome: code });
+        this.logger.warn({
+          message: 'idle suspend failed',
+          actor: key,
+          code,
+          error: error instanceof Error ? error.message : String(error),
+        });
         if (code === 'NOT_FOUND') this.idle.forget(key);
       } finally {
         this.idle.markSuspending(key, false);

@@ -10,6 +10,13 @@ export interface Route {
   readonly port: number;
 }
 
+/** A woken actor: its route, and its own idle auto-suspend timeout as ateapi resolved it. */
+export interface Woken {
+  readonly route: Route;
+  /** ms, 0 = off; undefined when neither the actor nor its template sets one (the router's default applies). */
+  readonly idleSuspendAfterMs: number | undefined;
+}
+
 export interface ResumerOptions {
   /** Budget of one shared resume (all retries included); upstream: 15 s. */
   readonly wakeTimeoutMs: number;
@@ -37,7 +44,7 @@ export function routeOf(actor: ateapi.Actor): Route | undefined {
  * the others, retried on ABORTED within the wake budget. Requests wait in a bounded queue per actor.
  */
 export class Resumer {
-  private readonly inFlight = new Map<string, { promise: Promise<Route>; waiters: number }>();
+  private readonly inFlight = new Map<string, { promise: Promise<Woken>; waiters: number }>();
 
   constructor(
     private readonly control: ControlPort,
@@ -50,8 +57,8 @@ export class Resumer {
     return this.inFlight.get(actorKeyOf(address))?.waiters ?? 0;
   }
 
-  /** Resolves with the actor's route once it runs; rejects with the control plane's error. */
-  async wake(address: ActorAddress): Promise<Route> {
+  /** Resolves with the actor's route (and idle timeout) once it runs; rejects with the control plane's error. */
+  async wake(address: ActorAddress): Promise<Woken> {
     const key = actorKeyOf(address);
     let entry = this.inFlight.get(key);
     if (!entry) {
@@ -69,7 +76,7 @@ export class Resumer {
     }
   }
 
-  private async resumeWithRetry(address: ActorAddress): Promise<Route> {
+  private async resumeWithRetry(address: ActorAddress): Promise<Woken> {
     const deadline = Date.now() + this.options.wakeTimeoutMs;
     let delay: number = RETRY.firstMs;
     for (let step = 1; ; step++) {
@@ -78,7 +85,7 @@ export class Resumer {
         this.onResumeCall('OK');
         const route = routeOf(actor);
         if (!route) throw new ControlCallError(status.INTERNAL, `actor "${address.actorId}" routing failed`);
-        return route;
+        return { route, idleSuspendAfterMs: actor.idleSuspendAfterMs };
       } catch (error) {
         const code = error instanceof ControlCallError ? error.grpcCode : status.INTERNAL;
         this.onResumeCall(status[code] ?? String(code));

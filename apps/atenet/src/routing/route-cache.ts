@@ -20,6 +20,7 @@ export class RouteCache {
   private readonly logger = new Logger(RouteCache.name);
   private readonly routes = new Map<string, Route>();
   private readonly listeners = new Set<(key: string, route: Route) => void>();
+  private readonly stoppedListeners = new Set<(key: string) => void>();
   private subscriber: Redis | Cluster | undefined;
   private live = false;
 
@@ -47,7 +48,10 @@ export class RouteCache {
             { lazyConnect: true },
           );
     this.subscriber = subscriber;
-    subscriber.on('message', (_channel: string, key: string) => this.invalidate(key));
+    subscriber.on('message', (_channel: string, key: string) => {
+      this.invalidate(key);
+      for (const listener of this.stoppedListeners) listener(key);
+    });
     subscriber.on('ready', () => {
       this.clear();
       this.live = true;
@@ -82,6 +86,11 @@ export class RouteCache {
   /** Calls `listener(actorKey, route)` whenever a route is dropped. */
   onInvalidate(listener: (key: string, route: Route) => void): void {
     this.listeners.add(listener);
+  }
+
+  /** Calls `listener(actorKey)` whenever ateapi announces that an actor stopped running. */
+  onActorStopped(listener: (key: string) => void): void {
+    this.stoppedListeners.add(listener);
   }
 
   clear(): void {
