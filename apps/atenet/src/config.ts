@@ -17,7 +17,11 @@ export interface AtenetConfig {
   readonly wakeTimeoutMs: number;
   /** `ATENET_MAX_HELD_PER_ACTOR` (1000): requests held per waking actor; more get 429. */
   readonly maxHeldPerActor: number;
-  /** `ATENET_IDLE_SUSPEND_MS` (0 = off): suspend actors without traffic or open streams for this long. */
+  /**
+   * `ATENET_IDLE_SUSPEND_MS` (0 = off): suspend actors without traffic or open streams for this long —
+   * the default for actors whose own or whose template's `substrate.ate.dev/idle-suspend-after`
+   * annotation does not set a timeout.
+   */
   readonly idleSuspendMs: number;
   /** DNS responder for the actor domain (`ATENET_DNS_LISTEN`, e.g. 127.0.0.1:5353; unset = off). */
   readonly dns: { host: string; port: number } | undefined;
