@@ -26,6 +26,18 @@ const BENCHMARKS: readonly Entry[] = [
       'control-plane ops/s and latency over gRPC with a fake atelet; Redis bytes per actor (issue 3)',
     load: async () => (await import('./benchmarks/ateapi')).runAteapi,
   },
+  {
+    name: 'atenet',
+    description:
+      'router hot path vs direct to the worker (autocannon); wake of a suspended actor vs bare runsc restore (issue 6)',
+    load: async () => (await import('./benchmarks/atenet')).runAtenet,
+  },
+  {
+    name: 'sandbox',
+    description:
+      'counter actor through ateom: cold boot, checkpoint, restore → first answer vs bare runsc restore (issue 5)',
+    load: async () => (await import('./benchmarks/sandbox')).runSandbox,
+  },
 ];
 const DOC = resolve(__dirname, '../../../docs/benchmarks.md');
 const TSCONFIG = resolve(__dirname, '../tsconfig.json');

@@ -4,7 +4,7 @@
 // over raw generated gRPC clients; then the Redis memory of 100,000 suspended actors is measured, and
 // `redis-benchmark` GET/SET against the same redis-server gives the reference ceiling.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -26,6 +26,7 @@ import {
   type RedisInstance,
 } from '@substrate/testing';
 
+import { cpuMs, topFunctions } from '../lib/process-cpu';
 import { type BenchOptions, type BenchOutcome, type BenchResult } from '../types';
 
 const run = promisify(execFile);
@@ -157,18 +158,6 @@ class Errors {
   }
 }
 
-/** CPU time (ms) a process has used so far, from /proc (user + system). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ=100
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** `INFO commandstats` → calls per command. */
 function commandCalls(info: string): Map<string, number> {
   const calls = new Map<string, number>();
@@ -225,29 +214,6 @@ async function startAteapi(
   return child;
 }
 
-/** The ten functions with the most self time in a V8 .cpuprofile, as `name (file:line) share%`. */
-function topFunctions(path: string, count = 10): string[] {
-  interface Node {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-  }
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as { nodes: Node[]; samples: number[] };
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<string, number>();
-  for (const id of profile.samples) {
-    const frame = byId.get(id)?.callFrame;
-    if (!frame) continue;
-    const file = frame.url.replace(/^file:\/\//, '').replace(`${REPO}/`, '');
-    const key = `${frame.functionName || '(anonymous)'} (${file || 'native'}:${frame.lineNumber + 1})`;
-    self.set(key, (self.get(key) ?? 0) + 1);
-  }
-  const total = profile.samples.length;
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, count)
-    .map(([key, n]) => `${key} ${((100 * n) / total).toFixed(1)}%`);
-}
-
 // ---- phases ----------------------------------------------------------------------------------
 
 const actorName = (prefix: string, n: number): string => `${prefix}-${String(n).padStart(6, '0')}`;
@@ -285,6 +251,7 @@ async function createPhase(
           actorTemplateNamespace: 'default',
           actorTemplateName: 'counter',
           workerSelector: undefined,
+          annotations: {},
         });
         const t1 = performance.now();
         if (t0 >= windowStart && t1 <= windowEnd) {
