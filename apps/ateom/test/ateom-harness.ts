@@ -14,7 +14,13 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { buildImage, parseCounterReply, type BuiltImage, type CounterReply } from '@substrate/images';
+import {
+  buildImage,
+  parseCounterReply,
+  type BuiltImage,
+  type CounterReply,
+  type ImageName,
+} from '@substrate/images';
 import { ateom } from '@substrate/proto';
 import { Settings } from '@substrate/service';
 import { requireTool } from '@substrate/testing';
@@ -80,7 +86,15 @@ export function contentAddressedRunsc(dir: string): string {
 export async function unpackedCounter(
   dir: string,
 ): Promise<{ image: BuiltImage; rootfs: string; config: string }> {
-  const image = await buildImage('counter');
+  return unpackedImage(dir, 'counter');
+}
+
+/** One of the test images (`tools/images`), unpacked once with umoci into `<dir>/bundle`. */
+export async function unpackedImage(
+  dir: string,
+  name: ImageName,
+): Promise<{ image: BuiltImage; rootfs: string; config: string }> {
+  const image = await buildImage(name);
   const bundle = join(dir, 'bundle');
   execFileSync(requireTool('umoci'), ['unpack', '--image', `${image.layoutDir}:${image.tag}`, bundle]);
   return { image, rootfs: join(bundle, 'rootfs'), config: readFileSync(join(bundle, 'config.json'), 'utf8') };
@@ -88,17 +102,21 @@ export async function unpackedCounter(
 
 /**
  * What atelet does before Run/Restore: the actor's bundle directory with `config.json` (umoci's, its
- * root pointing at the shared unpacked rootfs, as atelet's digest-keyed rootfs cache will).
+ * root pointing at the shared unpacked rootfs, as atelet's digest-keyed rootfs cache will), `env`
+ * appended to the image's.
  */
 export function prepareBundle(
   paths: ActorPaths,
   container: string,
   unpacked: { rootfs: string; config: string },
+  env: readonly string[] = [],
 ): void {
   const dir = paths.bundle(container);
   mkdirSync(dir, { recursive: true });
-  const config = JSON.parse(unpacked.config) as { root: { path: string } };
+  const config = JSON.parse(unpacked.config) as { root: { path: string }; process: { env?: string[] } };
   config.root.path = unpacked.rootfs;
+  // The template's env after the image's, as atelet writes it.
+  config.process.env = [...(config.process.env ?? []), ...env];
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
 }
 

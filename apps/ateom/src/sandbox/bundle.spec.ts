@@ -47,6 +47,35 @@ describe('OCI bundle', () => {
     });
   });
 
+  it('carries no container annotations for a sandbox of one container', () => {
+    expect(buildOciSpec(base)).not.toHaveProperty('annotations');
+  });
+
+  it('marks the pause container as the sandbox and an app container as joining it, by annotation', () => {
+    const pause = buildOciSpec({
+      ...base,
+      args: ['/pause'],
+      actorIdFile: undefined,
+      role: { type: 'sandbox', name: 'pause' },
+    }) as unknown as Spec & { annotations: Record<string, string> };
+    expect(pause.annotations).toEqual({
+      'io.kubernetes.cri.container-type': 'sandbox',
+      'io.kubernetes.cri.container-name': 'pause',
+    });
+    // The pause container does not see the actor's identity.
+    expect(pause.mounts.map((mount) => mount.destination)).not.toContain(ACTOR_ID_PATH);
+    const app = buildOciSpec({
+      ...base,
+      role: { type: 'container', name: 'counter', sandboxId: 'pause' },
+    }) as unknown as Spec & { annotations: Record<string, string> };
+    expect(app.annotations).toEqual({
+      'io.kubernetes.cri.container-type': 'container',
+      'io.kubernetes.cri.container-name': 'counter',
+      'io.kubernetes.cri.sandbox-id': 'pause',
+    });
+    expect(app.mounts.map((mount) => mount.destination)).toContain(ACTOR_ID_PATH);
+  });
+
   it.each<[string, Partial<BundleSpec>]>([
     ['no program', { args: [] }],
     ['a relative rootfs', { rootfs: 'rootfs' }],

@@ -133,7 +133,7 @@ describeWithComponents(ATEOM_COMPONENTS, 'ateom gRPC service on its unix socket'
   it('answers INVALID_ARGUMENT naming the field', async () => {
     const cases: [Partial<ateom.RunWorkloadRequest>, string][] = [
       [{ actorId: '' }, 'invalid actor_id: is required'],
-      [{ spec: { containers: [] } }, 'invalid spec.containers: exactly one container is supported, got 0'],
+      [{ spec: { containers: [] } }, 'invalid spec.containers: at least one container is required'],
       [
         {
           spec: {
