@@ -47,7 +47,7 @@ const COUNTER_PROBE: FirstResponseProbe = {
   port: COUNTER_PORT,
   path: '/',
   intervalMs: 1,
-  attemptTimeoutMs: 100,
+  attemptTimeoutMs: 2_000,
 };
 
 const ACTOR = {
@@ -62,6 +62,9 @@ const CONTAINER = 'counter';
 
 /** ateom's structured log records the benchmark reads (one JSON object per line on its stdout). */
 interface StartedRecord {
+  readonly totalMs?: number;
+  readonly setupMs?: number;
+  readonly preparedMs?: number;
   readonly runscMs?: number;
   readonly readyMs?: number;
   readonly readyAttempts?: number;
@@ -226,24 +229,27 @@ function contentAddressedRunsc(dir: string): string {
   return path;
 }
 
-/** Whether runsc still knows the container `id` under `stateDir`. */
-function runscKnows(stateDir: string, id: string): boolean {
-  try {
-    execFileSync(requireTool('runsc'), [`--root=${stateDir}`, 'state', id], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/** The containers runsc knows under the state root `stateDir` (`runsc list`), with their bundles. */
+function runscList(stateDir: string): { id: string; bundle: string }[] {
+  const out = execFileSync(requireTool('runsc'), [`--root=${stateDir}`, 'list', '--format=json'], {
+    encoding: 'utf8',
+  });
+  return (JSON.parse(out.trim() === '' ? '[]' : out) as { id: string; bundle: string }[] | null) ?? [];
 }
 
-/** Waits until ateom's background deletion of its stopped sandbox has finished; how long that took. */
+/**
+ * Waits until ateom's background deletion of its stopped sandbox has finished; how long that took. Then
+ * 100 ms more, for what ateom does after the deletion (setting the sandbox address for the next start).
+ */
 async function waitDeleted(stateDir: string): Promise<number> {
   const started = performance.now();
-  for (let i = 0; runscKnows(stateDir, 'actor'); i++) {
+  for (let i = 0; runscList(stateDir).length > 0; i++) {
     if (i > 600) throw new Error(`ateom's sandbox under ${stateDir} was not deleted within 30 s`);
     await sleep(50);
   }
-  return performance.now() - started;
+  const deletedMs = performance.now() - started;
+  await sleep(100);
+  return deletedMs;
 }
 
 /** The global flags of the runsc sandbox process whose command line has `--root=<stateDir>`. */
@@ -384,7 +390,13 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
       if (!first.body.includes('preserved memory count: 1 ')) {
         throw new Error(`unexpected first answer after a cold boot: ${first.body}`);
       }
-      spec ??= JSON.parse(await readFile(join(workDir, 'bundle', 'config.json'), 'utf8')) as unknown;
+      if (spec === undefined) {
+        // The OCI spec ateom wrote for this sandbox, found through runsc (one container: the counter).
+        const [container, ...more] = runscList(ateomStateDir);
+        if (container === undefined || more.length > 0)
+          throw new Error("expected one container in ateom's sandbox");
+        spec = JSON.parse(await readFile(join(container.bundle, 'config.json'), 'utf8')) as unknown;
+      }
       if (!flagsChecked) {
         const flags = sandboxFlags(ateomStateDir);
         if (flags === undefined || RUNSC_FLAGS.some((flag) => !flags.includes(flag))) {
@@ -429,6 +441,9 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
       };
       const reference = async () => {
         const timing = await bare.restoreFirstResponse({ imageDir: snapshot, spec, probe: COUNTER_PROBE });
+        if (!timing.body.includes('preserved memory count: 2 ')) {
+          throw new Error(`unexpected first answer after bare runsc restore: ${timing.body}`);
+        }
         record(figures.bare, timing.firstResponseMs);
         record(figures.bareRunsc, timing.runscMs);
         await bare.deleteSandbox();
@@ -444,6 +459,18 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
       rmSync(snapshot, { recursive: true, force: true });
     }
 
+    // The transport's share: a call ateom refuses at once (a checkpoint of an idle worker).
+    const refused: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const began = performance.now();
+      const failed = await client.checkpoint(FULL).then(
+        () => false,
+        () => true,
+      );
+      if (!failed) throw new Error('a checkpoint of an idle worker succeeded');
+      refused.push(performance.now() - began);
+    }
+
     const restored = ateomProcess.restored.slice(-cycles);
     const mean = (values: readonly (number | undefined)[]) => {
       const defined = values.filter((v): v is number => v !== undefined);
@@ -451,12 +478,12 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
     };
     const p50 = (values: readonly number[]) => percentile(values, 50);
     const p95 = (values: readonly number[]) => percentile(values, 95);
-    const runscMs = restored.map((r) => r.runscMs).filter((v): v is number => v !== undefined);
-    const readyMs = restored.map((r) => r.readyMs).filter((v): v is number => v !== undefined);
+    const ateomMean = (key: keyof StartedRecord) => mean(restored.map((r) => r[key]));
     const ratio = p50(figures.ours) / p50(figures.bare);
     const ratio95 = p95(figures.ours) / p95(figures.bare);
-    log(`ours (ms): ${list(figures.ours)}`);
-    log(`bare (ms): ${list(figures.bare)}`);
+    const oursRunsc = restored.map((r) => r.runscMs).filter((v): v is number => v !== undefined);
+    log(`ours (ms): ${list(figures.ours)}; runsc restore alone: ${list(oursRunsc)}`);
+    log(`bare (ms): ${list(figures.bare)}; runsc restore alone: ${list(figures.bareRunsc)}`);
 
     const results: BenchResult[] = [
       { metric: 'sandbox.cold_boot_ms_p50', value: round(p50(figures.coldBoot)), unit: 'ms' },
@@ -484,11 +511,11 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
     const notes = [
       `Workload: the counter actor image (\`tools/images\`, Node.js HTTP server, durable dir \`${COUNTER_DURABLE_DIR}\`), unpacked with umoci; runsc ${'0.0~20240729'} (\`${RUNSC_FLAGS.join(' ')}\`); ateom as its own process (\`node -r tools/scripts/swc-register.js apps/ateom/src/main.ts\`) with a forwarded worker endpoint, driven over its unix socket with the generated \`ateom.AteomClient\`. ${cycles} cycles after one warm-up cycle.`,
       `One cycle: RunWorkload (cold boot), CheckpointWorkload FULL, then the same checkpoint image restored by ateom (RestoreWorkload FULL; the snapshot files staged into \`restore-state/\` untimed, as atelet does) and by bare runsc, in alternating order; after each restore the sandbox is removed (ateom: a DATA checkpoint) and the benchmark waits until runsc has deleted it, so every restore starts on an idle worker.`,
-      `First response: \`GET /\` on the counter, polled every ${COUNTER_PROBE.intervalMs} ms (attempt deadline ${COUNTER_PROBE.attemptTimeoutMs} ms) with a raw TCP client that resets the connection after the answer; ours is timed from the RestoreWorkload call to that answer (ateom's own readiness probe on \`/readyz\` ran in between), bare from the start of \`runsc restore --detach\` (its bundle written and the address set beforehand, untimed), polling alongside runsc.`,
+      `First response: \`GET /\` on the counter, polled every ${COUNTER_PROBE.intervalMs} ms (attempt deadline ${COUNTER_PROBE.attemptTimeoutMs} ms) with a raw TCP client that resets the connection after the answer; ours is timed from the RestoreWorkload call to that answer (ateom's own readiness probe on \`/readyz\` ran in between), bare from the start of \`runsc restore --detach\` (its bundle written and the address set beforehand, untimed), polling once runsc has returned, as ateom does.`,
       `Bare reference (\`tools/bench/src/lib/bare-runsc.ts\`): its own network namespace and veth on a link-local /30, the bundle \`config.json\` ateom wrote for the run (network namespace path replaced), the same runsc binary and global flags (checked against the command line of ateom's sandbox process) and the same /proc/sys/net workaround when the kernel needs it.`,
       `Checkpoint image: ${round(figures.runscImageBytes / 1e6)} MB uncompressed as runsc writes it (\`--compression=none\`), plus ${round(figures.durableBytes / 1e3)} kB of durable-dir archive; checkpoint times (ms): p50 ${p50(figures.checkpoint).toFixed(0)}, p95 ${p95(figures.checkpoint).toFixed(0)}. Cold boot → first answer (ms): p50 ${p50(figures.coldBoot).toFixed(0)}, p95 ${p95(figures.coldBoot).toFixed(0)}.`,
-      `Where ateom's restore time goes (means over the cycles): RestoreWorkload call ${mean(figures.oursCall).toFixed(0)} ms, of which \`runsc restore\` ${mean(runscMs).toFixed(0)} ms and the readiness probe ${mean(readyMs).toFixed(0)} ms (${mean(restored.map((r) => r.readyAttempts)).toFixed(1)} attempts), leaving ${(mean(figures.oursCall) - mean(runscMs) - mean(readyMs)).toFixed(0)} ms for the call, durable-dir restore (tar), log pipes, bundle and address set-up; then the first counter answer ${(mean(figures.ours) - mean(figures.oursCall)).toFixed(0)} ms. Bare: \`runsc restore\` exits after ${mean(figures.bareRunsc).toFixed(0)} ms, first answer at ${mean(figures.bare).toFixed(0)} ms.`,
-      `Per cycle (ms) — ours: ${list(figures.ours)}; bare: ${list(figures.bare)}.`,
+      `Where ateom's restore time goes (means over the cycles, from ateom's \`Actor restored\` log record): the RestoreWorkload call took ${mean(figures.oursCall).toFixed(1)} ms — gRPC and request handling ${(mean(figures.oursCall) - ateomMean('totalMs')).toFixed(1)} ms (a call ateom refuses at once takes ${p50(refused).toFixed(1)} ms, p50), durable-dir restore (tar) alongside the log pipes (mkfifo) ${ateomMean('setupMs').toFixed(1)} ms, the worker's bundle (its sandbox address was set ahead, after the previous sandbox's deletion) ${ateomMean('preparedMs').toFixed(1)} ms, \`runsc restore\` ${ateomMean('runscMs').toFixed(1)} ms, the readiness probe on \`/readyz\` ${ateomMean('readyMs').toFixed(1)} ms (${ateomMean('readyAttempts').toFixed(1)} attempts); then the first counter answer ${(mean(figures.ours) - mean(figures.oursCall)).toFixed(1)} ms. Bare: \`runsc restore\` exited after ${mean(figures.bareRunsc).toFixed(1)} ms, the first answer came at ${mean(figures.bare).toFixed(1)} ms. The first request to a restored sandbox is slow (its memory is faulted in): ateom's probe and the counter request together cost about what bare runsc's first answer costs after runsc exits.`,
+      `Per cycle (ms) — ours: ${list(figures.ours)}; bare: ${list(figures.bare)}. \`runsc restore\` alone, p50: ours ${p50(oursRunsc).toFixed(0)}, bare ${p50(figures.bareRunsc).toFixed(0)}.`,
       `After a checkpoint, runsc's deletion of the stopped sandbox took ${p50(figures.deletion).toFixed(0)} ms (p50) more; a restore on the same worker sooner than that waits for it (not in these figures).`,
     ];
     return { results, verdict, notes };
