@@ -4,8 +4,12 @@
 // /proc/sys/net workaround) and gives the sandbox a network namespace of the same shape as ateom's
 // `NetnsManager` (a veth pair, the sandbox end renamed `eth0`, address and default route set again before
 // each restore because runsc takes them over). ateom's code lives in an app, which tools may not import;
-// these few commands are repeated here, and `runscCommandLine` is what the benchmark compares with the
-// command line of ateom's own sandbox, so a drift shows up as a failed run rather than a wrong figure.
+// these few commands are repeated here, and the sandbox benchmark checks `RUNSC_FLAGS` against the
+// command line of ateom's running sandbox, so a drift shows up as a failed run rather than a wrong figure.
+//
+// Use: `BareRunsc.open({ runsc, workDir, name, addresses: bareAddresses(i) })`, then per cycle
+// `restoreFirstResponse({ imageDir, spec, probe })` → `{ firstResponseMs, runscMs, attempts, body }` and
+// `deleteSandbox()`; `close()` at the end removes the sandbox, the namespace and the veth.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
