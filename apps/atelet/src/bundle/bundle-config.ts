@@ -105,7 +105,8 @@ export async function containerProcess(
 }
 
 /**
- * The bundle's `config.json` (OCI runtime spec). ateom reads `process.args`, `process.env`, `process.cwd`
+ * The bundle's `config.json` (OCI runtime spec); `type` is `sandbox` for the pause container of a
+ * multi-container sandbox. ateom reads `process.args`, `process.env`, `process.cwd`
  * and `root.path` from it and builds the sandbox's namespaces, mounts, identity file and durable dirs
  * itself; the other fields describe the same sandbox for tools such as `runsc` run by hand.
  */
@@ -113,6 +114,7 @@ export function bundleConfig(
   process: ContainerProcess,
   rootfs: string,
   container: string,
+  type: 'container' | 'sandbox' = 'container',
 ): Record<string, unknown> {
   const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
   return {
@@ -134,7 +136,7 @@ export function bundleConfig(
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     ],
     annotations: {
-      'io.kubernetes.cri.container-type': 'container',
+      'io.kubernetes.cri.container-type': type,
       'io.kubernetes.cri.container-name': container,
     },
     linux: {

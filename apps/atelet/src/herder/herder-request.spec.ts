@@ -45,6 +45,23 @@ describe('atelet request validation (docs/protocol.md)', () => {
     expect(parsed.spec.containers[0]).toMatchObject({ name: 'app', command: [], durableDirMounts: [] });
   });
 
+  it('keeps every container and the pause image of a multi-container spec', () => {
+    const parsed = parseRunRequest(
+      run({
+        spec: {
+          containers: [container(), container({ name: 'side', image: 'oci:/images/side:latest' })],
+          pauseImage: 'oci:/images/pause:p',
+          volumes: [],
+        },
+      }),
+    );
+    expect(parsed.spec.pauseImage).toBe('oci:/images/pause:p');
+    expect(parsed.spec.containers.map((c) => [c.name, c.image])).toEqual([
+      ['app', 'oci:/images/app:latest'],
+      ['side', 'oci:/images/side:latest'],
+    ]);
+  });
+
   it.each([
     [{ actorTemplateNamespace: 'Demo' }, 'actor_template_namespace: "Demo" is not a DNS-1123 label'],
     [{ actorTemplateName: 'a_b' }, 'actor_template_name: "a_b" is not a DNS-1123 subdomain'],
@@ -62,8 +79,12 @@ describe('atelet request validation (docs/protocol.md)', () => {
       'spec.containers[0].name: "pause" is reserved',
     ],
     [
-      { spec: { containers: [container(), container()], pauseImage: '', volumes: [] } },
+      { spec: { containers: [container(), container()], pauseImage: 'oci:/images/pause:p', volumes: [] } },
       'spec.containers[1].name: duplicate container name "app"',
+    ],
+    [
+      { spec: { containers: [container(), container({ name: 'side' })], pauseImage: '', volumes: [] } },
+      "spec.pause_image: is required with more than one container (the sandbox's root), got 2 containers",
     ],
     [
       {

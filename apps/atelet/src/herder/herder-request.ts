@@ -24,6 +24,11 @@ export interface ContainerRequest {
 
 export interface WorkloadRequestSpec {
   readonly containers: readonly ContainerRequest[];
+  /**
+   * Image of the sandbox's root container (`spec.pause_image`); required, and used, only with more than
+   * one container (one container is the sandbox's root itself).
+   */
+  readonly pauseImage: string;
 }
 
 /** Where a snapshot goes to or comes from. */
@@ -124,8 +129,16 @@ function specOf(
     }
     volumes.set(name, volume);
   });
+  const pauseImage = spec?.pauseImage ?? '';
+  if (required && containers.length > 1 && pauseImage === '') {
+    throw new InvalidRequestError(
+      'spec.pause_image',
+      `is required with more than one container (the sandbox's root), got ${containers.length} containers`,
+    );
+  }
   const names = new Set<string>();
   return {
+    pauseImage,
     containers: containers.map((container, i) => {
       const at = `spec.containers[${i}]`;
       const name = dnsLabel(`${at}.name`, container.name);

@@ -26,9 +26,14 @@ import {
   type CheckpointCall,
   type RestoreCall,
   type RunCall,
+  type ContainerRequest,
   type Scope,
   type WorkloadRequestSpec,
 } from './herder-request';
+
+/** The bundle name of the sandbox's root container, and its program (upstream's pause bundle). */
+const PAUSE_CONTAINER = 'pause';
+const PAUSE_COMMAND = '/pause';
 
 /** Injection token of the validated configuration. */
 export const ATELET_CONFIG = Symbol('ATELET_CONFIG');
@@ -39,7 +44,8 @@ interface RunningWorkload {
   readonly ateomSpec: ateom.WorkloadSpec;
   readonly runscPath: string;
   readonly assets: Readonly<Record<string, RuntimeAsset>>;
-  readonly imageDigest: string;
+  /** Manifest digests of the images the sandbox's containers run (the pause image included). */
+  readonly imageDigests: readonly string[];
 }
 
 /** A checkpoint whose files ateom wrote but whose upload failed; a retried Checkpoint uploads them. */
@@ -113,8 +119,14 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
       const worker = this.workers.get(name.replace(/\.json$/, ''));
       if (worker === undefined) continue;
       try {
-        worker.running = JSON.parse(await readFile(join(this.stateDir, name), 'utf8')) as RunningWorkload;
-        this.images.pin(worker.config.uid, worker.running.imageDigest);
+        const record = JSON.parse(await readFile(join(this.stateDir, name), 'utf8')) as RunningWorkload & {
+          imageDigest?: string;
+        };
+        // A record of an older atelet names its one image as `imageDigest`.
+        const imageDigests =
+          record.imageDigests ?? (record.imageDigest === undefined ? [] : [record.imageDigest]);
+        worker.running = { ...record, imageDigests };
+        this.images.pin(worker.config.uid, imageDigests);
       } catch {
         await rm(join(this.stateDir, name), { force: true });
       }
@@ -159,9 +171,9 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
         ateomSpec: bundles.ateomSpec,
         runscPath,
         assets: { ...files },
-        imageDigest: bundles.imageDigest,
+        imageDigests: bundles.imageDigests,
       };
-      this.images.pin(worker.config.uid, bundles.imageDigest);
+      this.images.pin(worker.config.uid, bundles.imageDigests);
       await worker.client.run({
         ...this.ateomActor(call.actor),
         runscPath,
@@ -280,7 +292,7 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
           requested: call.scope,
         });
       }
-      this.images.pin(worker.config.uid, bundles.imageDigest);
+      this.images.pin(worker.config.uid, bundles.imageDigests);
       const ateomStart = performance.now();
       await worker.client.restore({
         ...this.ateomActor(call.actor),
@@ -296,7 +308,7 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
         ateomSpec: bundles.ateomSpec,
         runscPath,
         assets: fetched.snapshot.assets,
-        imageDigest: bundles.imageDigest,
+        imageDigests: bundles.imageDigests,
       };
       await this.setRunning(worker, running);
       await this.writeRecord(paths, running.assets);
@@ -390,8 +402,7 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
     const stale = worker.running;
     worker.pending = undefined;
     if (stale === undefined) return;
-    const container = stale.ateomSpec.containers[0];
-    const data = container !== undefined && container.durableDirVolumes.length > 0;
+    const data = stale.ateomSpec.containers.some((container) => container.durableDirVolumes.length > 0);
     this.logger.warn({
       message: 'replacing a stale sandbox',
       worker: worker.config.name,
@@ -433,37 +444,50 @@ export class HerderService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Pulls the image (or finds it in the rootfs cache) and writes the container's bundle. */
+  /**
+   * Pulls each container's image (or finds it in the rootfs cache) and writes its bundle; with more than
+   * one container also the bundle of the sandbox's root container, `bundles/pause`, from `pause_image`
+   * (upstream's: args `/pause`, no env). All images are prepared in parallel.
+   */
   private async prepareBundles(
     spec: WorkloadRequestSpec,
     paths: ActorPaths,
-  ): Promise<{ ateomSpec: ateom.WorkloadSpec; imageDigest: string; unpackMs: number }> {
-    if (spec.containers.length !== 1) {
-      throw new InvalidRequestError(
-        'spec.containers',
-        `ateom runs exactly one container per sandbox, got ${spec.containers.length}`,
+  ): Promise<{ ateomSpec: ateom.WorkloadSpec; imageDigests: string[]; unpackMs: number }> {
+    if (spec.containers.length === 0) throw new InvalidRequestError('spec.containers', 'is empty');
+    const prepareContainer = async (container: ContainerRequest, i: number) => {
+      const image = await this.images.prepare(container.image);
+      const process = await containerProcess(container, image.config, image.rootfs, `spec.containers[${i}]`);
+      await writeBundle(paths.bundle(container.name), bundleConfig(process, image.rootfs, container.name));
+      return image;
+    };
+    const preparePause = async () => {
+      if (spec.pauseImage === '') throw new InvalidRequestError('spec.pause_image', 'is required');
+      const image = await this.images.prepare(spec.pauseImage);
+      const process = { args: [PAUSE_COMMAND], env: [], cwd: '/', user: { uid: 0, gid: 0 } };
+      await writeBundle(
+        paths.bundle(PAUSE_CONTAINER),
+        bundleConfig(process, image.rootfs, PAUSE_CONTAINER, 'sandbox'),
       );
-    }
-    const container = spec.containers[0];
-    if (container === undefined) throw new InvalidRequestError('spec.containers', 'is empty');
-    const image = await this.images.prepare(container.image);
-    const process = await containerProcess(container, image.config, image.rootfs, 'spec.containers[0]');
-    await writeBundle(paths.bundle(container.name), bundleConfig(process, image.rootfs, container.name));
+      return image;
+    };
+    const images = await Promise.all([
+      ...spec.containers.map(prepareContainer),
+      ...(spec.containers.length > 1 ? [preparePause()] : []),
+    ]);
     return {
       ateomSpec: {
-        containers: [
-          {
-            name: container.name,
-            readyz:
-              container.readyz === undefined
-                ? undefined
-                : { httpGet: { path: container.readyz.path, port: container.readyz.port } },
-            durableDirVolumes: [...container.durableDirMounts],
-          },
-        ],
+        containers: spec.containers.map((container) => ({
+          name: container.name,
+          readyz:
+            container.readyz === undefined
+              ? undefined
+              : { httpGet: { path: container.readyz.path, port: container.readyz.port } },
+          durableDirVolumes: [...container.durableDirMounts],
+        })),
       },
-      imageDigest: image.digest,
-      unpackMs: image.unpackMs,
+      imageDigests: [...new Set(images.map((image) => image.digest))],
+      // Prepared in parallel: the slowest unpack is what the operation waited for.
+      unpackMs: Math.max(...images.map((image) => image.unpackMs)),
     };
   }
 

@@ -54,7 +54,7 @@ function decompressorFor(reference: string, mediaType: string): Transform {
 export class RootfsCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Promise<Entry>>();
-  private readonly pins = new Map<string, string>();
+  private readonly pins = new Map<string, readonly string[]>();
 
   constructor(
     readonly dir: string,
@@ -133,9 +133,12 @@ export class RootfsCache {
     };
   }
 
-  /** Keeps `digest` from eviction while `owner` (a worker) uses it; replaces the owner's previous pin. */
-  pin(owner: string, digest: string): void {
-    this.pins.set(owner, digest);
+  /**
+   * Keeps `digests` (the images of every container of a sandbox) from eviction while `owner` (a worker)
+   * uses them; replaces the owner's previous pins.
+   */
+  pin(owner: string, digests: string | readonly string[]): void {
+    this.pins.set(owner, typeof digests === 'string' ? [digests] : [...digests]);
   }
 
   unpin(owner: string): void {
@@ -194,7 +197,7 @@ export class RootfsCache {
 
   /** Removes least recently used entries, never pinned ones nor `keep`, until the cache fits its bound. */
   private async evict(keep: string): Promise<void> {
-    const pinned = new Set([...this.pins.values(), keep]);
+    const pinned = new Set([...[...this.pins.values()].flat(), keep]);
     let total = this.totalBytes;
     for (const digest of this.digests()) {
       if (total <= this.maxBytes) return;
