@@ -19,6 +19,7 @@ export {
   type StorageErrorCode,
 } from './lib/errors';
 export type {
+  AbortIncompleteUploadsOptions,
   ByteRange,
   GetOptions,
   ListedObject,

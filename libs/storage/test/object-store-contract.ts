@@ -8,6 +8,19 @@ const MiB = 1024 * 1024;
 /** Creates a store rooted at a fresh, empty location; `listPageSize` is honoured where the backend pages. */
 export type StoreFactory = (options: { listPageSize?: number }) => Promise<ObjectStore>;
 
+/**
+ * How a backend's incomplete uploads are made and counted by the contract, beside the store under test (each
+ * backend leaves something different behind when a writer dies mid-upload).
+ */
+export interface IncompleteUploads {
+  /** Leaves behind what a writer killed while uploading `key` into `store` leaves. */
+  start(store: ObjectStore, key: string): Promise<void>;
+  /** How many incomplete uploads the backend itself holds under `prefix` of `store`. */
+  count(store: ObjectStore, prefix: string): Promise<number>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** A deterministic pseudo-random stream of `size` bytes (a multiple of 4) in 1 MiB chunks, and its sha256. */
 function generated(size: number, seed: number): { stream: Readable; sha256: string } {
   const chunks: Buffer[] = [];
@@ -50,9 +63,14 @@ async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
 
 /**
  * The behaviour every {@link ObjectStore} adapter must show, run against each backend with the same tests.
- * `makeStore` must give each call its own empty location.
+ * `makeStore` must give each call its own empty location. `incompleteUploads` is left out for a backend whose
+ * incomplete uploads cannot be listed (gs://), whose `abortIncompleteUploads` then only has to find none.
  */
-export function objectStoreContract(name: string, makeStore: StoreFactory): void {
+export function objectStoreContract(
+  name: string,
+  makeStore: StoreFactory,
+  incompleteUploads?: IncompleteUploads,
+): void {
   describe(`ObjectStore contract: ${name}`, () => {
     let store: ObjectStore;
     const opened: ObjectStore[] = [];
@@ -193,6 +211,54 @@ export function objectStoreContract(name: string, makeStore: StoreFactory): void
       expect(await store.deletePrefix('snap/')).toBe(2);
       expect(await store.deletePrefix('snap/')).toBe(0);
       expect(await keys(store, '')).toEqual(['other']);
+    });
+
+    it('never counts or touches a completed object when aborting incomplete uploads', async () => {
+      await store.put('snap/a/small.zstd', Buffer.from('committed'));
+      await store.put('snap/a/multi.zstd', generated(6 * MiB, 7).stream); // past one S3 part: multipart
+      const future = new Date(Date.now() + 3_600_000);
+      expect(await store.abortIncompleteUploads('', { startedBefore: future, dryRun: true })).toBe(0);
+      expect(await store.abortIncompleteUploads('', { startedBefore: future })).toBe(0);
+      expect(await keys(store, '')).toEqual(['snap/a/multi.zstd', 'snap/a/small.zstd']);
+      expect((await read(store, 'snap/a/small.zstd')).toString()).toBe('committed');
+      await expect(store.abortIncompleteUploads('/abs', { startedBefore: future })).rejects.toMatchObject({
+        code: 'INVALID_KEY',
+      });
+    });
+
+    if (incompleteUploads === undefined) return;
+    const uploads = incompleteUploads;
+
+    it('aborts the incomplete uploads under a prefix that started before the cut-off, and counts them', async () => {
+      const paged = await open({ listPageSize: 2 }); // several pages of uploads
+      await paged.put('snap/a/done.zstd', Buffer.from('committed'));
+      for (const key of ['snap/a/1.zstd', 'snap/a/2.zstd', 'snap/a/3.zstd', 'other/x/1.zstd']) {
+        await uploads.start(paged, key);
+      }
+      // S3 records the start to the second on some servers: keep a clear second either side of the cut-off.
+      await sleep(1_100);
+      const cutoff = new Date();
+      await sleep(1_100);
+      await uploads.start(paged, 'snap/b/1.zstd');
+      expect(await uploads.count(paged, '')).toBe(5);
+
+      expect(await paged.abortIncompleteUploads('snap/', { startedBefore: cutoff, dryRun: true })).toBe(3);
+      expect(await uploads.count(paged, '')).toBe(5);
+      expect(await paged.abortIncompleteUploads('snap/', { startedBefore: cutoff })).toBe(3);
+      expect(await uploads.count(paged, 'snap/a/')).toBe(0);
+      expect(await uploads.count(paged, 'snap/b/')).toBe(1); // started after the cut-off
+      expect(await uploads.count(paged, 'other/')).toBe(1); // outside the prefix
+      expect(await paged.abortIncompleteUploads('snap/', { startedBefore: cutoff })).toBe(0);
+
+      const future = new Date(Date.now() + 3_600_000);
+      const onlyOther = (key: string) => key.startsWith('other/');
+      expect(await paged.abortIncompleteUploads('', { startedBefore: future, filter: onlyOther })).toBe(1);
+      expect(await uploads.count(paged, '')).toBe(1);
+      expect(await paged.abortIncompleteUploads('', { startedBefore: future })).toBe(1);
+      expect(await uploads.count(paged, '')).toBe(0);
+      // The completed object beside them is untouched.
+      expect(await keys(paged, '')).toEqual(['snap/a/done.zstd']);
+      expect((await read(paged, 'snap/a/done.zstd')).toString()).toBe('committed');
     });
   });
 }

@@ -8,6 +8,7 @@ import {
   StorageUnavailableError,
   isStorageError,
   openObjectStore,
+  type AbortIncompleteUploadsOptions,
   type GetOptions,
   type ListedObject,
   type ObjectInfo,
@@ -99,6 +100,10 @@ class FlakyStore implements ObjectStore {
 
   deletePrefix(prefix: string): Promise<number> {
     return this.inner.deletePrefix(prefix);
+  }
+
+  abortIncompleteUploads(prefix: string, options: AbortIncompleteUploadsOptions): Promise<number> {
+    return this.inner.abortIncompleteUploads(prefix, options);
   }
 
   close(): Promise<void> {

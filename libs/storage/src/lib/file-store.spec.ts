@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -78,6 +78,26 @@ describe('FileObjectStore', () => {
     expect(await store.deletePrefix('actor/snap/')).toBe(1);
     expect(existsSync(join(dir, 'snapshots/actor/snap'))).toBe(false);
     expect(readdirSync(join(dir, 'snapshots/actor/other'))).toEqual(['.substrate-upload-fedcba9876543210']);
+  });
+
+  it('aborts killed uploads by the age of their temp file, removing the directories they leave empty', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    // A snapshot killed during its first file: nothing but the temp file, two directories deep.
+    await mkdir(join(dir, 'snapshots/actor/killed'), { recursive: true });
+    await writeFile(join(dir, 'snapshots/actor/killed/.substrate-upload-0123456789abcdef'), 'partial');
+    await utimes(join(dir, 'snapshots/actor/killed/.substrate-upload-0123456789abcdef'), hourAgo, hourAgo);
+    // An upload still writing: its temp file changed a moment ago.
+    await mkdir(join(dir, 'snapshots/actor/running'), { recursive: true });
+    await writeFile(join(dir, 'snapshots/actor/running/.substrate-upload-fedcba9876543210'), 'growing');
+    const cutoff = new Date(Date.now() - 60_000);
+
+    expect(await store.abortIncompleteUploads('actor/', { startedBefore: cutoff, dryRun: true })).toBe(1);
+    expect(readdirSync(join(dir, 'snapshots/actor')).sort()).toEqual(['killed', 'running']);
+    expect(await store.abortIncompleteUploads('actor/', { startedBefore: cutoff })).toBe(1);
+    expect(readdirSync(join(dir, 'snapshots/actor'))).toEqual(['running']);
+    expect(await store.abortIncompleteUploads('actor/running/', { startedBefore: new Date() })).toBe(1);
+    expect(readdirSync(join(dir, 'snapshots'))).toEqual([]);
+    expect(await store.abortIncompleteUploads('', { startedBefore: new Date() })).toBe(0);
   });
 
   it('removes directories a delete leaves empty, but not the base', async () => {

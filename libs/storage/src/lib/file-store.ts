@@ -10,7 +10,14 @@ import {
   SizeMismatchError,
   StorageError,
 } from './errors';
-import type { GetOptions, ListedObject, ObjectInfo, ObjectStore, PutOptions } from './object-store';
+import type {
+  AbortIncompleteUploadsOptions,
+  GetOptions,
+  ListedObject,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from './object-store';
 import { bodyStream, checkRange, sizeGuard } from './streams';
 import { validateKey, validatePrefix } from './uri';
 
@@ -20,8 +27,12 @@ import { validateKey, validatePrefix } from './uri';
  */
 const READ_CHUNK = 1024 * 1024;
 
-/** Temp files of uploads in progress; never listed, and removed when the upload fails. */
-const TEMP_MARKER = '.substrate-upload-';
+/**
+ * Name prefix of the temp files of uploads in progress: never listed, removed when the upload fails, and by
+ * {@link FileObjectStore.abortIncompleteUploads} when its writer died. Exported for tests that need to leave
+ * what a killed writer leaves; not part of the package's API.
+ */
+export const TEMP_MARKER = '.substrate-upload-';
 
 function errnoOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -188,34 +199,67 @@ export class FileObjectStore implements ObjectStore {
     const keys: string[] = [];
     for await (const { key } of this.list(prefix)) keys.push(key);
     for (const key of keys) await this.delete(key);
-    const slash = prefix.lastIndexOf('/');
-    await this.removeUploadTemps(slash < 0 ? '' : prefix.slice(0, slash), prefix);
+    // A writer killed mid-upload leaves its temp file behind, never listed: without this a deleted prefix would
+    // keep its directory and those bytes forever. An upload still running there fails instead of committing.
+    for await (const temp of this.uploadTemps(prefix)) await this.removeTemp(temp.path);
     return keys.length;
   }
 
+  async abortIncompleteUploads(prefix: string, options: AbortIncompleteUploadsOptions): Promise<number> {
+    const cutoff = options.startedBefore.getTime();
+    let count = 0;
+    for await (const temp of this.uploadTemps(prefix)) {
+      if (temp.mtimeMs >= cutoff || (options.filter !== undefined && !options.filter(temp.key))) continue;
+      if (options.dryRun === true || (await this.removeTemp(temp.path))) count++;
+    }
+    return count;
+  }
+
   /**
-   * Removes the temp files of uploads under `prefix` (their keys would start with it): a writer killed
-   * mid-upload leaves its temp file behind, never listed, so without this a deleted prefix would keep its
-   * directory and those bytes forever. An upload still running there fails instead of committing.
+   * The temp files of uploads under `prefix`: those in a directory whose keys all start with it (`a/b/` for
+   * the prefixes `''`, `a/`, `a/b` and `a/b/`), depth first. The key of a temp file is its own, in its
+   * target's directory; the target's name is not recorded anywhere.
    */
-  private async removeUploadTemps(relDir: string, prefix: string): Promise<void> {
+  private async *uploadTemps(
+    prefix: string,
+    relDir = prefix.slice(0, Math.max(0, prefix.lastIndexOf('/'))),
+  ): AsyncGenerator<{ key: string; path: string; mtimeMs: number }> {
+    validatePrefix(prefix);
     let entries;
     try {
       entries = await fs.readdir(join(this.baseDir, relDir), { withFileTypes: true });
-    } catch {
-      return; // gone (or not a directory): nothing to sweep
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return; // gone, or not a directory: nothing to sweep
+      throw mapFsError(err, relDir);
     }
+    const dirKey = relDir === '' ? '' : `${relDir}/`;
     for (const entry of entries) {
-      const key = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
+      const key = `${dirKey}${entry.name}`;
       if (entry.isDirectory()) {
         if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`))
-          await this.removeUploadTemps(key, prefix);
-      } else if (entry.name.startsWith(TEMP_MARKER) && key.startsWith(prefix)) {
+          yield* this.uploadTemps(prefix, key);
+      } else if (entry.isFile() && entry.name.startsWith(TEMP_MARKER) && dirKey.startsWith(prefix)) {
         const path = join(this.baseDir, key);
-        await fs.rm(path, { force: true });
-        await this.pruneEmptyDirs(dirname(path));
+        try {
+          yield { key, path, mtimeMs: (await fs.stat(path)).mtimeMs };
+        } catch (err) {
+          if (errnoOf(err) !== 'ENOENT') throw mapFsError(err, key); // committed or removed meanwhile
+        }
       }
     }
+  }
+
+  /** Removes an upload's temp file and the directories that leaves empty; false when it was gone already. */
+  private async removeTemp(path: string): Promise<boolean> {
+    try {
+      await fs.unlink(path);
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return false;
+      throw mapFsError(err, path.slice(this.baseDir.length + 1));
+    }
+    await this.pruneEmptyDirs(dirname(path));
+    return true;
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,14 @@ import {
   StorageTimeoutError,
   transportError,
 } from './errors';
-import type { GetOptions, ListedObject, ObjectInfo, ObjectStore, PutOptions } from './object-store';
+import type {
+  AbortIncompleteUploadsOptions,
+  GetOptions,
+  ListedObject,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from './object-store';
 import { bodyStream, checkRange, idleTimer, mapStreamErrors, sizeGuard } from './streams';
 import { validateKey, validatePrefix } from './uri';
 
@@ -224,6 +231,17 @@ export class GcsObjectStore implements ObjectStore {
     };
     await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
     return keys.length;
+  }
+
+  /**
+   * Always 0: Cloud Storage offers no way to list unfinished resumable upload sessions (only whoever holds a
+   * session's URI can query or cancel it), and it discards a session a week after it was started
+   * (https://cloud.google.com/storage/docs/resumable-uploads). The data of an unfinished session is never an
+   * object, so nothing of it shows in listings or is left for garbage collection.
+   */
+  async abortIncompleteUploads(prefix: string, _options: AbortIncompleteUploadsOptions): Promise<number> {
+    validatePrefix(prefix);
+    return 0;
   }
 
   async close(): Promise<void> {

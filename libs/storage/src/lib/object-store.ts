@@ -34,6 +34,24 @@ export interface ListedObject {
   readonly size: number;
 }
 
+/** Options of {@link ObjectStore.abortIncompleteUploads}. */
+export interface AbortIncompleteUploadsOptions {
+  /**
+   * Only uploads started before this time are aborted, so uploads still running are left alone: pass a time
+   * further back than the slowest upload takes. (`file://` judges by the temp file's last write, which is
+   * never earlier than the start: an upload that wrote after this time is kept.)
+   */
+  readonly startedBefore: Date;
+  /** Count the uploads that would be aborted without aborting any. */
+  readonly dryRun?: boolean;
+  /**
+   * Only uploads whose key passes. On `file://` the key of the target is not recorded anywhere, so the
+   * filter is given the key of the temp file, which lies in the target's directory (`a/b/.substrate-upload-…`
+   * for an upload of `a/b/c`).
+   */
+  readonly filter?: (key: string) => boolean;
+}
+
 /**
  * The object-store port: a flat key space under a base location (`file:///dir`, `s3://bucket/prefix`,
  * `gs://bucket/prefix`). Keys are relative to the base, `/`-separated, without `.`/`..` or empty segments.
@@ -71,6 +89,24 @@ export interface ObjectStore {
 
   /** Deletes every object whose key starts with `prefix` and resolves with how many were deleted. */
   deletePrefix(prefix: string): Promise<number>;
+
+  /**
+   * Aborts the uploads under `prefix` that started before `options.startedBefore` and never completed, and
+   * resolves with how many there were (aborted, or found in a dry run). A writer killed mid-upload leaves
+   * such uploads behind, holding storage that {@link list} never shows, so {@link deletePrefix} of its keys
+   * cannot free it:
+   *
+   * - `file://`: the hidden temp file the upload was writing (`.substrate-upload-*` next to its target); it
+   *   counts as under `prefix` when its directory is (`a/b/` for prefixes `''`, `a/`, `a/b/`); directories
+   *   left empty are removed. An upload still writing to a removed temp file fails instead of committing.
+   * - `s3://`: multipart uploads (`ListMultipartUploads` by key prefix, `Initiated` before the cut-off,
+   *   then `AbortMultipartUpload`), whose stored parts are billed until aborted.
+   * - `gs://`: always 0. Unfinished resumable upload sessions cannot be listed; Cloud Storage discards them a
+   *   week after they were started.
+   *
+   * A completed object is never touched.
+   */
+  abortIncompleteUploads(prefix: string, options: AbortIncompleteUploadsOptions): Promise<number>;
 
   /** Releases connections held by the client. The store must not be used afterwards. */
   close(): Promise<void>;
