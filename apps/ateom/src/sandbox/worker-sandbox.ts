@@ -98,7 +98,7 @@ export function singleContainer(process: ActorProcess, output?: SandboxOutput): 
  * The containers of `workload` in start order, root first, with their runsc ids and roles (none for a
  * single container); the pause container's output goes to `logFile`.
  */
-function planContainers(
+export function planContainers(
   workload: SandboxWorkload,
   logFile: string,
 ): { id: string; process: ActorProcess; role?: ContainerRole; output: string | SandboxOutput }[] {
