@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -79,6 +79,12 @@ describe('snapshot-gc command line', () => {
       await snapshot('a', 3, true);
       const orphan = await snapshot('a', 2, false);
       await snapshot('a', 0, false); // an upload in progress
+      // An uploader killed during the first file of a snapshot 2 hours ago left only its temp file.
+      const killed = newSnapshotPrefix('b', { now: new Date(Date.now() - 2 * 3_600_000) });
+      const temp = join(dir, 'snapshots', killed, '.substrate-upload-0123456789abcdef');
+      await mkdir(join(temp, '..'), { recursive: true });
+      await writeFile(temp, 'partial');
+      await utimes(temp, new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
       const lines: string[] = [];
       const code = await run(
         [`file://${join(dir, 'snapshots')}`, '--keep', '2', '--grace', '1h'],
@@ -90,9 +96,10 @@ describe('snapshot-gc command line', () => {
       expect(lines).toEqual([
         `deleted ${old} (superseded, 2 object(s), 1002 bytes (0.0 MiB))`,
         `deleted ${orphan} (orphaned, 1 object(s), 1000 bytes (0.0 MiB))`,
-        'freed 2002 bytes (0.0 MiB) in 2 snapshot(s) (3 object(s)); kept 3',
+        'freed 2002 bytes (0.0 MiB) in 2 snapshot(s) (3 object(s)); kept 3; aborted 1 incomplete upload(s)',
       ]);
       expect(await listSnapshots(store, '')).toHaveLength(3);
+      expect(await readdir(join(dir, 'snapshots'))).toEqual(['a']); // the killed upload is gone
     });
 
     it('deletes nothing in a dry run and everything of an actor with --delete-actor', async () => {

@@ -11,7 +11,8 @@ import {
 export const USAGE = `usage: npm run snapshot-gc -- <location-uri> [options]
 
 Keeps the newest committed snapshots of every actor under the location and deletes the older ones, and
-deletes uploads that never committed (no manifest.json) once they are older than the grace period.
+deletes uploads that never committed (no manifest.json) once they are older than the grace period; uploads
+cut off mid-file that are older than that (S3 multipart uploads, file:// temp files) are aborted.
 
   <location-uri>         file:///dir, s3://bucket/prefix or gs://bucket/prefix (the template's location)
   --keep <n>             committed snapshots kept per actor (default ${DEFAULT_KEEP_LATEST})
@@ -172,6 +173,9 @@ export async function run(
       out(
         `${report.dryRun ? 'would free' : 'freed'} ${size(report.bytesFreed)} in ${report.deleted.length} ` +
           `snapshot(s) (${report.objectsDeleted} object(s)); kept ${report.kept}` +
+          (report.abortedUploads > 0
+            ? `; ${report.dryRun ? 'would abort' : 'aborted'} ${report.abortedUploads} incomplete upload(s)`
+            : '') +
           (report.failures.length > 0 ? `; ${report.failures.length} deletion(s) failed` : ''),
       );
     }

@@ -1,4 +1,4 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { openObjectStore, type ObjectStore } from '@substrate/storage';
@@ -100,6 +100,37 @@ describe('listSnapshots, latestCommittedSnapshot, collectSnapshots, deleteActorS
     const later = await collectSnapshots(store, '', { orphanGraceMs: HOUR, now: at(11) });
     expect(later.deleted.map((s) => s.prefix)).toEqual([young]);
     expect((await listSnapshots(store, '')).every((s) => s.committed)).toBe(true);
+  });
+
+  it('aborts the uploads of killed uploaders once older than the grace period, only inside snapshots', async () => {
+    const kept = await committed('a', at(0));
+    /** What an uploader killed mid-file leaves on file://: its temp file, which no listing shows. */
+    async function killedUpload(prefix: string): Promise<void> {
+      const temp = join(dir, 'store', prefix, '.substrate-upload-0123456789abcdef');
+      await mkdir(join(temp, '..'), { recursive: true });
+      await writeFile(temp, 'partial');
+      await utimes(temp, at(1), at(1));
+    }
+    // A snapshot killed during its first file has nothing else, so no snapshot is listed for it.
+    const killed = newSnapshotPrefix('a', { now: at(1) });
+    await killedUpload(killed);
+    await killedUpload('a/not-a-snapshot');
+    expect((await listSnapshots(store, '')).map((s) => s.prefix)).toEqual([kept]);
+
+    const early = await collectSnapshots(store, '', { orphanGraceMs: HOUR, now: at(1.5) });
+    expect(early).toMatchObject({ abortedUploads: 0, deleted: [], failures: [] });
+    expect(await collectSnapshots(store, '', { actorId: 'b', now: at(3) })).toMatchObject({
+      abortedUploads: 0,
+    });
+    const dry = await collectSnapshots(store, '', { orphanGraceMs: HOUR, now: at(3), dryRun: true });
+    expect(dry.abortedUploads).toBe(1);
+    expect((await readdir(join(dir, 'store', 'a'))).sort()).toHaveLength(3);
+
+    const later = await collectSnapshots(store, '', { orphanGraceMs: HOUR, now: at(3) });
+    expect(later).toMatchObject({ abortedUploads: 1, deleted: [], kept: 1, failures: [] });
+    expect((await readdir(join(dir, 'store', 'a'))).sort()).toEqual(
+      [kept.split('/')[1], 'not-a-snapshot'].sort(),
+    );
   });
 
   it('changes nothing in a dry run', async () => {

@@ -2,7 +2,7 @@ import { type ObjectStore } from '@substrate/storage';
 
 import { listSnapshots, normalizeLocation, type SnapshotInfo } from './catalog';
 import { InvalidOptionError } from './errors';
-import { assertActorId, manifestKey } from './layout';
+import { assertActorId, manifestKey, snapshotLocation } from './layout';
 
 /** Committed snapshots kept per actor by default. */
 export const DEFAULT_KEEP_LATEST = 2;
@@ -55,6 +55,13 @@ export interface CollectReport {
   /** Objects and bytes deleted (or that would be). */
   readonly objectsDeleted: number;
   readonly bytesFreed: number;
+  /**
+   * Uploads aborted (or that would be) because they started more than `orphanGraceMs` ago and never completed:
+   * what an uploader killed mid-file leaves and no listing shows (S3 multipart uploads with their stored
+   * parts, `file://` temp files). Not in `objectsDeleted`/`bytesFreed`: their size is not known. Always 0 on
+   * `gs://` (see `ObjectStore.abortIncompleteUploads`).
+   */
+  readonly abortedUploads: number;
   /** Deletions that failed (each may be retried by the next run). */
   readonly failures: readonly CollectFailure[];
 }
@@ -71,6 +78,12 @@ function checkOptions(options: CollectOptions): { keepLatest: number; graceMs: n
   return { keepLatest, graceMs, now: (options.now ?? new Date()).getTime() };
 }
 
+/** Whether `key` (relative to the location) lies inside a snapshot: `<actor-id>/<timestamp>-<random>/…`. */
+function inSnapshotLayout(key: string): boolean {
+  const [actorId = '', snapshotId = '', ...rest] = key.split('/');
+  return rest.length > 0 && snapshotLocation(actorId, snapshotId) !== undefined;
+}
+
 /**
  * Deletes one snapshot: its manifest first, so readers stop seeing it at once and a deletion cut short leaves
  * an uncommitted snapshot (collected later) rather than a committed one with missing files.
@@ -84,8 +97,11 @@ async function deleteSnapshot(store: ObjectStore, snapshot: SnapshotInfo): Promi
  * Garbage-collects the snapshots under `location` (a key prefix inside the store, `''` when the store is
  * opened at the snapshot location itself): per actor, keeps the `keepLatest` newest committed snapshots and
  * deletes the older committed ones, and deletes snapshots without a manifest once they are older than
- * `orphanGraceMs`. Keys that do not follow the snapshot layout are never touched. A failed deletion is
- * reported in `failures` and the others go on.
+ * `orphanGraceMs`. It also aborts the uploads inside snapshots that started more than `orphanGraceMs` ago and
+ * never completed (`ObjectStore.abortIncompleteUploads`): an uploader killed mid-file leaves such an upload,
+ * which no listing shows (and a snapshot killed during its first file has nothing else). Keys that do not
+ * follow the snapshot layout are never touched. A failed deletion is reported in `failures` and the others
+ * go on.
  *
  * A restore that is reading a snapshot while it is collected fails (object not found), so keep at least the
  * snapshot actors are pointed at: with `keepLatest` ≥ 1 the newest committed one always survives.
@@ -104,7 +120,8 @@ export async function collectSnapshots(
   options: CollectOptions = {},
 ): Promise<CollectReport> {
   const { keepLatest, graceMs, now } = checkOptions(options);
-  const snapshots = await listSnapshots(store, location, {
+  const base = normalizeLocation(location);
+  const snapshots = await listSnapshots(store, base, {
     ...(options.actorId === undefined ? {} : { actorId: options.actorId }),
   });
   const byActor = new Map<string, SnapshotInfo[]>();
@@ -127,6 +144,19 @@ export async function collectSnapshots(
   const dryRun = options.dryRun === true;
   const deleted: CollectedSnapshot[] = [];
   const failures: CollectFailure[] = [];
+  // Before the deletions, so a dry run counts what the real run aborts (deleting an orphaned snapshot on
+  // file:// would also take its temp files with it).
+  const sweepPrefix = options.actorId === undefined ? base : `${base}${options.actorId}/`;
+  let abortedUploads = 0;
+  try {
+    abortedUploads = await store.abortIncompleteUploads(sweepPrefix, {
+      startedBefore: new Date(now - graceMs),
+      dryRun,
+      filter: (key) => inSnapshotLayout(key.slice(base.length)),
+    });
+  } catch (error) {
+    failures.push({ prefix: sweepPrefix, error });
+  }
   for (const snapshot of doomed) {
     try {
       if (!dryRun) await deleteSnapshot(store, snapshot);
@@ -141,6 +171,7 @@ export async function collectSnapshots(
     kept: snapshots.length - doomed.length,
     objectsDeleted: deleted.reduce((sum, snapshot) => sum + snapshot.objects, 0),
     bytesFreed: deleted.reduce((sum, snapshot) => sum + snapshot.bytes, 0),
+    abortedUploads,
     failures,
   };
 }

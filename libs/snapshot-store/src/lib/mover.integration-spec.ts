@@ -1,3 +1,4 @@
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
@@ -28,6 +29,32 @@ interface Backend {
   readonly components: readonly string[];
   /** URI of a fresh, empty location, and the settings to open it with. */
   readonly location: (root: string) => { uri: string; config: ObjectStoreConfig };
+  /**
+   * How many multipart uploads the backend holds open under `prefix` of the location, asked beside the store
+   * (no listing of the store shows them); only where the backend has such uploads.
+   */
+  readonly openUploads?: (uri: string, prefix: string) => Promise<number>;
+}
+
+/** Multipart uploads open under `prefix` of the `s3://bucket/base/` location, as versitygw reports them. */
+async function openS3Uploads(uri: string, prefix: string): Promise<number> {
+  const { s3 } = jestStorage();
+  const [bucket = '', ...base] = uri.slice('s3://'.length).split('/');
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    forcePathStyle: true,
+  });
+  try {
+    const out = await client.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${base.join('/')}/${prefix}` }),
+    );
+    expect(out.IsTruncated).not.toBe(true);
+    return out.Uploads?.length ?? 0;
+  } finally {
+    client.destroy();
+  }
 }
 
 const timeouts = { connectMs: 2_000, operationMs: 30_000, idleMs: 30_000 };
@@ -50,11 +77,14 @@ const BACKENDS: readonly Backend[] = [
             endpoint: s3.endpoint,
             region: s3.region,
             credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+            // The smallest part S3 allows: the uploader is killed well inside a multipart upload.
+            partSizeBytes: 5 * MiB,
           },
           timeouts,
         },
       };
     },
+    openUploads: openS3Uploads,
   },
   {
     name: 'gs:// (fake-gcs-server)',
@@ -191,15 +221,23 @@ describe('snapshot mover against real stores on loopback', () => {
           [partial, false],
         ]);
 
-        // Within the grace period GC leaves it (it could be an upload in progress); after it, GC removes it.
+        // Within the grace period GC leaves it (it could be an upload in progress); after it, GC removes it,
+        // and aborts the upload the kill cut off (on S3 a multipart upload holding the parts it stored, which
+        // no listing shows; on file:// the temp file).
         const early = await collectSnapshots(store, '', { orphanGraceMs: HOUR });
-        expect(early.deleted).toEqual([]);
+        expect(early).toMatchObject({ deleted: [], abortedUploads: 0 });
+        const openBefore = await backend.openUploads?.(uri, `${partial}/`);
+        if (backend.openUploads !== undefined) expect(openBefore).toBe(1); // the file in flight (concurrency 1)
         const later = await collectSnapshots(store, '', {
           orphanGraceMs: HOUR,
           now: new Date(Date.now() + 2 * HOUR),
         });
         expect(later.deleted.map((s) => [s.prefix, s.reason])).toEqual([[partial, 'orphaned']]);
         expect(later.bytesFreed).toBeGreaterThan(0);
+        expect(later.failures).toEqual([]);
+        // gs://: resumable sessions cannot be listed (Cloud Storage drops unfinished ones after a week).
+        expect(later.abortedUploads).toBe(backend.name.startsWith('gs://') ? 0 : 1);
+        if (backend.openUploads !== undefined) expect(await backend.openUploads(uri, '')).toBe(0);
         expect((await listSnapshots(store, '')).map((s) => s.prefix)).toEqual([previous]);
         if (backend.name === 'file://') {
           // Nothing is left on disk of the partial snapshot, not even the killed upload's temp file.
