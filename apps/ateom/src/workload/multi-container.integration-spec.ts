@@ -11,8 +11,10 @@ import { ateom } from '@substrate/proto';
 import { describeWithComponents, requireTool, tempDir } from '@substrate/testing';
 import {
   ATEOM_COMPONENTS,
+  AteomProcess,
   AteomTestClient,
   ateomConfig,
+  ateomEnv,
   callCounter,
   contentAddressedRunsc,
   grpcFailure,
@@ -25,7 +27,7 @@ import {
 } from '../../test/ateom-harness';
 import { actorLogPath } from '../actor-log/actor-log';
 import { type AteomConfig } from '../config';
-import { RunscDriver, endpointAddresses } from '../sandbox';
+import { NetnsManager, RunscDriver, endpointAddresses } from '../sandbox';
 import { createAteomServer } from '../server';
 import { type ActorRef } from './workload-request';
 
@@ -33,7 +35,7 @@ const { SNAPSHOT_SCOPE_FULL: FULL, SNAPSHOT_SCOPE_DATA: DATA } = ateom.SnapshotS
 
 describeWithComponents(ATEOM_COMPONENTS, 'ateom: several containers in one sandbox', () => {
   const suffix = (process.pid % 100_000).toString(36);
-  const base = 2_000 + 2 * (process.pid % 1_000);
+  const base = 8_000 + 3 * (process.pid % 60);
   let tmp: { path: string; remove: () => void };
   const workers: { config: AteomConfig; app: INestMicroservice; client: AteomTestClient; host: string }[] =
     [];
@@ -211,5 +213,47 @@ describeWithComponents(ATEOM_COMPONENTS, 'ateom: several containers in one sandb
       `bundle config.json not found at ${join(paths.bundle('pause'), 'config.json')}`,
     );
     expect(existsSync(paths.durableDir('/home/counter'))).toBe(false);
+  });
+  it('deletes every container of a sandbox a killed predecessor left, root first, and runs again', async () => {
+    const worker = `mk${suffix}`;
+    const index = base + 2;
+    const root = join(tmp.path, 'node');
+    const env = ateomEnv(root, worker, index);
+    const config = ateomConfig(root, worker, index);
+    const driver = new RunscDriver({
+      runsc: requireTool('runsc'),
+      stateDir: join(config.workDir, 'runsc-state'),
+      procSysNetWorkaround: false,
+    });
+    const host = endpointAddresses(index).endpoint;
+    const epsilon = actor('epsilon');
+    prepareBundles(epsilon);
+    const killed = await AteomProcess.start(env, config.socket);
+    let client = new AteomTestClient(config.socket);
+    try {
+      await client.run(request(epsilon));
+      expect(await callCounter(host, 81)).toMatchObject({ memory: 1 });
+      client.close();
+      await killed.kill();
+      // The sandbox outlives the killed ateom (runsc runs it detached).
+      expect((await driver.list()).map((c) => c.id)).toEqual(['pause', 'counter', 'second']);
+      expect(await callCounter(host, 81)).toMatchObject({ memory: 2 });
+
+      const next = await AteomProcess.start(env, config.socket);
+      client = new AteomTestClient(config.socket);
+      try {
+        expect(await driver.list()).toEqual([]);
+        await client.run(request(epsilon));
+        expect(await callCounter(host, 81)).toMatchObject({ memory: 1 });
+      } finally {
+        client.close();
+        await next.terminate();
+      }
+    } finally {
+      client.close();
+      await killed.kill();
+      for (const container of await driver.list()) await driver.delete(container.id);
+      await new NetnsManager({ ip: requireTool('ip') }).remove(worker);
+    }
   });
 });
