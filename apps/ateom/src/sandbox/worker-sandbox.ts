@@ -46,7 +46,7 @@ export interface SandboxWorkload {
 
 export interface WorkerSandboxOptions {
   readonly worker: string;
-  /** Directory of this worker's runsc state, bundle, identity file and logs. */
+  /** Directory of this worker's runsc state, bundles, identity file and logs. */
   readonly workDir: string;
   readonly netns: NetnsManager;
   /**
