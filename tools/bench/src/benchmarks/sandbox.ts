@@ -75,6 +75,8 @@ class AteomProcess {
   private tail = '';
   private pending = '';
   readonly restored: StartedRecord[] = [];
+  /** When each `Actor restored` line arrived here (`performance.now()`). */
+  readonly restoredAt: number[] = [];
   readonly exited: Promise<void>;
 
   private constructor(private readonly child: ChildProcess) {
@@ -101,6 +103,12 @@ class AteomProcess {
     return ateomProcess;
   }
 
+  /** Resident set size (MB) of the ateom process, from /proc. */
+  rssMb(): number {
+    const status = readFileSync(`/proc/${this.child.pid ?? 0}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1e3;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -119,6 +127,7 @@ class AteomProcess {
   }
 
   private take(chunk: Buffer): void {
+    const arrived = performance.now();
     const text = chunk.toString('utf8');
     this.tail = (this.tail + text).slice(-16_384);
     const lines = (this.pending + text).split('\n');
@@ -129,6 +138,7 @@ class AteomProcess {
         const record = JSON.parse(line) as { message?: unknown } & StartedRecord;
         const fields = (typeof record.message === 'object' ? record.message : record) as StartedRecord;
         this.restored.push(fields);
+        this.restoredAt.push(arrived);
       } catch {
         // not a JSON line
       }
@@ -282,6 +292,8 @@ interface Figures {
   checkpoint: number[];
   ours: number[];
   oursCall: number[];
+  /** From ateom's `Actor restored` log line arriving to its RestoreWorkload answer arriving. */
+  afterLog: number[];
   bare: number[];
   bareRunsc: number[];
   deletion: number[];
@@ -364,6 +376,7 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
       checkpoint: [],
       ours: [],
       oursCall: [],
+      afterLog: [],
       bare: [],
       bareRunsc: [],
       deletion: [],
@@ -429,6 +442,8 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
         const start = performance.now();
         await client.restore();
         const called = performance.now();
+        const logged = ateomProcess.restoredAt.at(-1);
+        if (logged !== undefined && logged >= start) record(figures.afterLog, called - logged);
         const answer = await pollFirstResponse(endpoint, COUNTER_PROBE);
         if (!answer.body.includes('preserved memory count: 2 ')) {
           throw new Error(`unexpected first answer after ateom's restore: ${answer.body}`);
@@ -459,6 +474,7 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
       rmSync(snapshot, { recursive: true, force: true });
     }
 
+    const ateomRssMb = ateomProcess.rssMb();
     // The transport's share: a call ateom refuses at once (a checkpoint of an idle worker).
     const refused: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -514,7 +530,8 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
       `First response: \`GET /\` on the counter, polled every ${COUNTER_PROBE.intervalMs} ms (attempt deadline ${COUNTER_PROBE.attemptTimeoutMs} ms) with a raw TCP client that resets the connection after the answer; ours is timed from the RestoreWorkload call to that answer (ateom's own readiness probe on \`/readyz\` ran in between), bare from the start of \`runsc restore --detach\` (its bundle written and the address set beforehand, untimed), polling once runsc has returned, as ateom does.`,
       `Bare reference (\`tools/bench/src/lib/bare-runsc.ts\`): its own network namespace and veth on a link-local /30, the bundle \`config.json\` ateom wrote for the run (network namespace path replaced), the same runsc binary and global flags (checked against the command line of ateom's sandbox process) and the same /proc/sys/net workaround when the kernel needs it.`,
       `Checkpoint image: ${round(figures.runscImageBytes / 1e6)} MB uncompressed as runsc writes it (\`--compression=none\`), plus ${round(figures.durableBytes / 1e3)} kB of durable-dir archive; checkpoint times (ms): p50 ${p50(figures.checkpoint).toFixed(0)}, p95 ${p95(figures.checkpoint).toFixed(0)}. Cold boot → first answer (ms): p50 ${p50(figures.coldBoot).toFixed(0)}, p95 ${p95(figures.coldBoot).toFixed(0)}.`,
-      `Where ateom's restore time goes (means over the cycles, from ateom's \`Actor restored\` log record): the RestoreWorkload call took ${mean(figures.oursCall).toFixed(1)} ms — gRPC and request handling ${(mean(figures.oursCall) - ateomMean('totalMs')).toFixed(1)} ms (a call ateom refuses at once takes ${p50(refused).toFixed(1)} ms, p50), durable-dir restore (tar) alongside the log pipes (mkfifo) ${ateomMean('setupMs').toFixed(1)} ms, the worker's bundle (its sandbox address was set ahead, after the previous sandbox's deletion) ${ateomMean('preparedMs').toFixed(1)} ms, \`runsc restore\` ${ateomMean('runscMs').toFixed(1)} ms, the readiness probe on \`/readyz\` ${ateomMean('readyMs').toFixed(1)} ms (${ateomMean('readyAttempts').toFixed(1)} attempts); then the first counter answer ${(mean(figures.ours) - mean(figures.oursCall)).toFixed(1)} ms. Bare: \`runsc restore\` exited after ${mean(figures.bareRunsc).toFixed(1)} ms, the first answer came at ${mean(figures.bare).toFixed(1)} ms. The first request to a restored sandbox is slow (its memory is faulted in): ateom's probe and the counter request together cost about what bare runsc's first answer costs after runsc exits.`,
+      `Where ateom's restore time goes (means over the cycles, from ateom's \`Actor restored\` log record): the RestoreWorkload call took ${mean(figures.oursCall).toFixed(1)} ms — gRPC and request handling ${(mean(figures.oursCall) - ateomMean('totalMs')).toFixed(1)} ms (a call ateom refuses at once takes ${p50(refused).toFixed(1)} ms, p50; the answer arrived ${mean(figures.afterLog).toFixed(1)} ms after ateom's log line of the finished restore), durable-dir restore (tar) alongside the log pipes (mkfifo) ${ateomMean('setupMs').toFixed(1)} ms, the worker's bundle (its sandbox address was set ahead, after the previous sandbox's deletion) ${ateomMean('preparedMs').toFixed(1)} ms, \`runsc restore\` ${ateomMean('runscMs').toFixed(1)} ms, the readiness probe on \`/readyz\` ${ateomMean('readyMs').toFixed(1)} ms (${ateomMean('readyAttempts').toFixed(1)} attempts); then the first counter answer ${(mean(figures.ours) - mean(figures.oursCall)).toFixed(1)} ms. Bare: \`runsc restore\` exited after ${mean(figures.bareRunsc).toFixed(1)} ms, the first answer came at ${mean(figures.bare).toFixed(1)} ms. After runsc returned, ateom's probe and the counter request took ${(ateomMean('readyMs') + mean(figures.ours) - mean(figures.oursCall)).toFixed(1)} ms together, bare's first answer ${(mean(figures.bare) - mean(figures.bareRunsc)).toFixed(1)} ms: the first requests to a restored sandbox are slow, and ours makes two, one after the other (readiness, then the client's).`,
+      `ateom's set-up runs \`tar\` and \`mkfifo\` as child processes: each spawn forks ateom's Node process (resident set ${ateomRssMb.toFixed(0)} MB after the run), whose cost grows with its size and with the machine's load; bare runsc has no such step (its sandbox uses ateom's durable dir as it is).`,
       `Per cycle (ms) — ours: ${list(figures.ours)}; bare: ${list(figures.bare)}. \`runsc restore\` alone, p50: ours ${p50(oursRunsc).toFixed(0)}, bare ${p50(figures.bareRunsc).toFixed(0)}.`,
       `After a checkpoint, runsc's deletion of the stopped sandbox took ${p50(figures.deletion).toFixed(0)} ms (p50) more; a restore on the same worker sooner than that waits for it (not in these figures).`,
     ];
