@@ -1,7 +1,7 @@
 // Snapshot garbage collection from the control plane: POST /v1/snapshots/gc keeps the latest N committed
 // snapshots per actor (real snapshots, written by the snapshot-store mover to a file:// location), and
 // DeleteActor deletes the deleted actor's snapshots.
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openObjectStore } from '@substrate/storage';
 import { listSnapshots, newSnapshotPrefix, uploadSnapshot } from '@substrate/snapshot-store';
@@ -86,6 +86,24 @@ describeWithComponents(['redis-server'], 'snapshot garbage collection through at
       status: 400,
       body: { code: 'INVALID_ARGUMENT', message: 'keepLatest must be an integer of at least 1, got 0' },
     });
+  });
+
+  it('aborts uploads cut off mid-file once older than the grace period, and reports them', async () => {
+    // What an uploader killed during a snapshot's first file leaves on file://: only its temp file.
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    const prefix = newSnapshotPrefix('killed.web', { now: twoHoursAgo });
+    const temp = join(dir.path, 'snapshots', prefix, '.substrate-upload-0123456789abcdef');
+    mkdirSync(join(temp, '..'), { recursive: true });
+    writeFileSync(temp, 'partial');
+    utimesSync(temp, twoHoursAgo, twoHoursAgo);
+    expect(await gc({ graceSeconds: 3 * 3600, dryRun: true })).toMatchObject({
+      status: 200,
+      body: { abortedUploads: 0 },
+    });
+    expect(await gc({ dryRun: true })).toMatchObject({ status: 200, body: { abortedUploads: 1 } });
+    expect(existsSync(temp)).toBe(true);
+    expect(await gc({})).toMatchObject({ status: 200, body: { abortedUploads: 1, failures: 0 } });
+    expect(existsSync(join(dir.path, 'snapshots', 'killed.web'))).toBe(false);
   });
 
   it('DeleteActor deletes the actor’s snapshots', async () => {

@@ -35,6 +35,12 @@ export class SnapshotGcResponse {
   @ApiProperty({ type: Number, description: 'Snapshots deleted (or that would be).' })
   snapshotsDeleted!: number;
   @ApiProperty({ type: Number }) bytesFreed!: number;
+  @ApiProperty({
+    type: Number,
+    description:
+      'Uploads cut off mid-file (older than the grace period, never completed) aborted, or that would be.',
+  })
+  abortedUploads!: number;
   @ApiProperty({ type: Number, description: 'Deletions that failed; the next run retries them.' })
   failures!: number;
   @ApiProperty({

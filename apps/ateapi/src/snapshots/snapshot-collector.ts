@@ -12,6 +12,8 @@ export interface GcRunReport {
   readonly locations: { readonly location: string; readonly report: CollectReport }[];
   readonly snapshotsDeleted: number;
   readonly bytesFreed: number;
+  /** Uploads cut off mid-file (older than the grace period, never completed) that were aborted. */
+  readonly abortedUploads: number;
   readonly failures: number;
 }
 
@@ -89,7 +91,7 @@ export class SnapshotCollector {
       try {
         const report = await collectSnapshots(store, '', {
           ...(request.keepLatest === undefined ? {} : { keepLatest: request.keepLatest }),
-          ...(request.graceMs === undefined ? {} : { graceMs: request.graceMs }),
+          ...(request.graceMs === undefined ? {} : { orphanGraceMs: request.graceMs }),
           ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
         });
         results.push({ location, report });
@@ -102,6 +104,7 @@ export class SnapshotCollector {
       locations: results,
       snapshotsDeleted: results.reduce((n, r) => n + r.report.deleted.length, 0),
       bytesFreed: results.reduce((n, r) => n + r.report.bytesFreed, 0),
+      abortedUploads: results.reduce((n, r) => n + r.report.abortedUploads, 0),
       failures: results.reduce((n, r) => n + r.report.failures.length, 0),
     };
   }
