@@ -49,7 +49,13 @@ export {
   compressedObjectName,
   fileNameProblem,
 } from './lib/names';
-export { DEFAULT_COMPRESSION_LEVEL, compressZstd, decompressZstd, type CompressOptions } from './lib/zstd';
+export {
+  DEFAULT_COMPRESSION_LEVEL,
+  DEFAULT_COMPRESSION_THREADS,
+  compressZstd,
+  decompressZstd,
+  type CompressOptions,
+} from './lib/zstd';
 export {
   DEFAULT_HOLE_BLOCK_SIZE,
   DEFAULT_READ_CHUNK_SIZE,

@@ -78,6 +78,8 @@ export interface UploadOptions extends TransferOptions {
   readonly metadata: SnapshotMetadata;
   /** zstd level. Default {@link DEFAULT_COMPRESSION_LEVEL}. */
   readonly level?: number;
+  /** zstd worker threads per file being compressed (0: none). Default: `DEFAULT_COMPRESSION_THREADS` (2). */
+  readonly compressionThreads?: number;
 }
 
 /** Options of {@link downloadSnapshot}. */
@@ -201,10 +203,14 @@ export async function uploadSnapshot(
         async () => {
           if (counted > 0) progress.bytes(-counted); // a retry starts the file again
           counted = 0;
+          // Progress of a failed attempt that arrives late (its encoder still winding down) is not counted.
+          let current = true;
           const encoded = encodeFile(join(dir, name), {
             name,
             level,
+            ...(options.compressionThreads === undefined ? {} : { threads: options.compressionThreads }),
             onProgress: (bytes) => {
+              if (!current) return;
               counted += bytes;
               progress.bytes(bytes);
             },
@@ -216,6 +222,7 @@ export async function uploadSnapshot(
             progress.fileDone();
             return entry;
           } catch (error) {
+            current = false;
             encoded.stream.destroy();
             throw error;
           } finally {

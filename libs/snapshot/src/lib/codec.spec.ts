@@ -131,6 +131,33 @@ describe('round trips', () => {
     );
   });
 
+  it.each([0, 1, 4])(
+    'compresses on %s zstd worker thread(s) to the same restored bytes and entry (but its own object)',
+    async (threads) => {
+      const content = Buffer.concat([text(3 * MiB), Buffer.alloc(MiB), randomBytes(MiB + 5)]);
+      await writeFile(join(dir, 'in.img'), content);
+      const { bytes, entry } = await encodeToBuffer(join(dir, 'in.img'), { threads });
+      const single = await encodeToBuffer(join(dir, 'in.img'), { threads: 0 });
+      expect({ ...entry, compressedSize: 0, compressedCrc32: '', compressedSha256: '' }).toEqual({
+        ...single.entry,
+        compressedSize: 0,
+        compressedCrc32: '',
+        compressedSha256: '',
+      });
+      expect(entry.compressedSha256).toBe(sha256(bytes));
+      await decodeToFile(chunked(bytes), entry, join(dir, 'out.img'));
+      expect((await readFile(join(dir, 'out.img'))).equals(content)).toBe(true);
+    },
+  );
+
+  it('refuses a thread count zstd cannot take, before reading the file', () => {
+    for (const threads of [-1, 1.5, 17]) {
+      expect(() => encodeFile(join(dir, 'missing.img'), { threads })).toThrow(
+        `zstd compression threads must be an integer from 0 to 16, got ${threads}`,
+      );
+    }
+  });
+
   it('streams a 128 MiB file through disk-backed streams with bounded memory', async () => {
     const size = 128 * MiB;
     await writeMixed(join(dir, 'big.img'), size);

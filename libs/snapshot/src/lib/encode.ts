@@ -11,8 +11,10 @@ import { type SnapshotFileEntry } from './manifest';
 import { assertFileName } from './names';
 import {
   DEFAULT_COMPRESSION_LEVEL,
+  DEFAULT_COMPRESSION_THREADS,
   ZstdCompressor,
   checkCompressionLevel,
+  checkCompressionThreads,
   type CompressOptions,
 } from './zstd';
 
@@ -88,6 +90,7 @@ async function* encodeChunks(
   name: string,
   options: EncodeOptions,
   done: (entry: Omit<SnapshotFileEntry, 'compressedSize' | 'compressedCrc32'>) => void,
+  abandoned: () => boolean,
 ): AsyncGenerator<Buffer> {
   const { block, chunk } = checkSizes(options);
   const sparse = options.sparse ?? true;
@@ -106,6 +109,9 @@ async function* encodeChunks(
     yield streamHeader();
     yield* compressor.push(int64(rawSize));
     for (let position = 0; position < rawSize;) {
+      // A consumer that gave up (the stream was destroyed) is noticed only at a yield, and with zstd's
+      // worker threads many chunks may be read before one yields output: stop reading at once instead.
+      if (abandoned()) return;
       const want = Math.min(chunk, rawSize - position);
       const { bytesRead } = await handle.read(window, 0, want, position);
       if (bytesRead === 0)
@@ -158,6 +164,7 @@ export function encodeFile(path: string, options: EncodeOptions = {}): EncodedFi
   assertFileName(name);
   checkSizes(options);
   checkCompressionLevel(options.level ?? DEFAULT_COMPRESSION_LEVEL);
+  checkCompressionThreads(options.threads ?? DEFAULT_COMPRESSION_THREADS);
 
   let resolve!: (entry: SnapshotFileEntry) => void;
   let reject!: (error: unknown) => void;
@@ -176,7 +183,14 @@ export function encodeFile(path: string, options: EncodeOptions = {}): EncodedFi
       Omit<SnapshotFileEntry, 'compressedSize' | 'compressedCrc32' | 'compressedSha256'> | undefined;
     let settled = false;
     try {
-      for await (const chunk of encodeChunks(path, name, options, (e) => (partial = e))) {
+      const chunks = encodeChunks(
+        path,
+        name,
+        options,
+        (e) => (partial = e),
+        () => stream.destroyed,
+      );
+      for await (const chunk of chunks) {
         compressedSize += chunk.length;
         crc = crc32(chunk, crc);
         compressedHash.update(chunk);
@@ -201,5 +215,6 @@ export function encodeFile(path: string, options: EncodeOptions = {}): EncodedFi
     }
   }
 
-  return { name, stream: Readable.from(counted(), { objectMode: false }), entry };
+  const stream = Readable.from(counted(), { objectMode: false });
+  return { name, stream, entry };
 }

