@@ -50,6 +50,9 @@ function mapFsError(err: unknown, key: string): Error {
   return new StorageError('STORAGE_ERROR', `object "${key}": ${(err as Error).message}`, { cause: err });
 }
 
+/** Bytes of an object written between two background datasyncs of its temp file. */
+const WRITEBACK_BYTES = 8 * 1024 * 1024;
+
 /**
  * `file://` adapter: objects are files under a base directory (`key` `a/b` is `<base>/a/b`). A put streams
  * into a temp file in the target directory, fsyncs it and renames it over the target, so readers see the
@@ -88,13 +91,24 @@ export class FileObjectStore implements ObjectStore {
       ) {
         throw new SizeMismatchError(key, options.contentLength, body.length);
       }
-      await pipeline(
-        bodyStream(body),
-        sizeGuard(key, options.contentLength),
-        createWriteStream(temp, { flags: 'r+' }),
-      );
+      // Syncing through a descriptor of its own flushes the file's pages whoever wrote them.
       const handle = await fs.open(temp, 'r');
       try {
+        // Write-back while the body still streams: a datasync every WRITEBACK_BYTES (one at a time) puts
+        // most of the object on disk while its producer is still busy, so the final fsync waits only for
+        // the tail instead of the whole object.
+        let syncedTo = 0;
+        let syncing: Promise<void> | undefined;
+        const guard = sizeGuard(key, options.contentLength, () => {
+          if (syncing !== undefined || guard.bytes - syncedTo < WRITEBACK_BYTES) return;
+          syncedTo = guard.bytes;
+          syncing = handle.datasync().then(
+            () => (syncing = undefined),
+            () => (syncing = undefined), // the final sync reports any failure
+          );
+        });
+        await pipeline(bodyStream(body), guard, createWriteStream(temp, { flags: 'r+' }));
+        await syncing;
         await handle.sync();
       } finally {
         await handle.close();
