@@ -7,7 +7,7 @@
 // ateapi, so the router learns its route exactly as in production (ResumeActor, then its route cache).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -434,8 +434,13 @@ class LocalSubstrate {
 
 /** The sandbox spec (bundle `config.json`) ateom last wrote on `worker`; every mount source made to exist. */
 function workerSpec(home: string, worker: string): unknown {
-  const file = join(home, 'node', 'workers', worker, 'bundle', 'config.json');
-  if (!existsSync(file)) throw new Error(`no bundle at ${file}: which worker ran the actor?`);
+  // One bundle per container under `bundles/` (docs/sandbox.md); the counter template has one container.
+  const bundles = join(home, 'node', 'workers', worker, 'bundles');
+  const containers = existsSync(bundles) ? readdirSync(bundles) : [];
+  if (containers.length !== 1) {
+    throw new Error(`expected one container bundle under ${bundles}, found ${JSON.stringify(containers)}`);
+  }
+  const file = join(bundles, containers[0] ?? '', 'config.json');
   const spec = JSON.parse(readFileSync(file, 'utf8')) as { mounts?: { type?: string; source?: string }[] };
   for (const mount of spec.mounts ?? []) {
     if (mount.type === 'bind' && mount.source && !existsSync(mount.source)) {
