@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 
-import { type ActorTemplate, type SandboxConfig, toYaml, type WorkerPool } from '@substrate/api';
+import { type ActorTemplate } from '@substrate/api';
 import { ateapi } from '@substrate/proto';
 import {
   fakeWorkerRegistrations,
@@ -27,6 +27,7 @@ import {
 } from '@substrate/testing';
 
 import { cpuMs, topFunctions } from '../lib/process-cpu';
+import { fakeCatalogYaml, setting } from '../lib/fake-catalog';
 import { type BenchOptions, type BenchOutcome, type BenchResult } from '../types';
 
 const run = promisify(execFile);
@@ -42,14 +43,6 @@ const TARGET_BYTES_PER_ACTOR = 400;
 const CALL_TIMEOUT_MS = 10_000;
 /** Callers of the light-load cycle phase (latency without queueing). */
 const LIGHT_CONCURRENCY = 4;
-
-/** Knobs, overridable from the environment to explore (the recorded run uses the defaults). */
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
-  return value;
-}
 
 // ---- fixtures (the catalog the chaos test writes) ----------------------------------------------
 
@@ -75,23 +68,7 @@ function catalogYaml(): string {
       sandboxClass: 'gvisor',
     },
   } as ActorTemplate;
-  const pool = {
-    apiVersion: 'ate.dev/v1alpha1',
-    kind: 'WorkerPool',
-    metadata: { name: 'pool', namespace: 'default', labels: {} },
-    spec: { replicas: WORKERS, ateomImage: 'ateom:dev', sandboxClass: 'gvisor' },
-  } as WorkerPool;
-  const sandbox = {
-    apiVersion: 'ate.dev/v1alpha1',
-    kind: 'SandboxConfig',
-    metadata: { name: 'gvisor-default' },
-    spec: {
-      sandboxClass: 'gvisor',
-      default: true,
-      assets: { amd64: { runsc: { url: 'file:///usr/bin/runsc', sha256: 'a'.repeat(64) } } },
-    },
-  } as SandboxConfig;
-  return toYaml([template, pool, sandbox]);
+  return fakeCatalogYaml(template, WORKERS);
 }
 
 // ---- measurement helpers ---------------------------------------------------------------------

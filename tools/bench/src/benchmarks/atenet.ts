@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import autocannon from 'autocannon';
 
-import { type ActorTemplate, type SandboxConfig, toYaml, type WorkerPool } from '@substrate/api';
+import { type ActorTemplate, toYaml, type WorkerPool } from '@substrate/api';
 import { COUNTER_PORT } from '@substrate/images';
 import { ateapi } from '@substrate/proto';
 import { downloadSnapshot, latestCommittedSnapshot } from '@substrate/snapshot-store';
@@ -36,6 +36,7 @@ import {
 import { percentile } from '../report';
 import { BareRunsc, bareAddresses, type FirstResponseProbe } from '../lib/bare-runsc';
 import { cpuMs, topFunctions } from '../lib/process-cpu';
+import { fakeCatalogYaml, setting } from '../lib/fake-catalog';
 import { type BenchOptions, type BenchOutcome, type BenchResult } from '../types';
 
 const ATESPACE = 'bench';
@@ -73,31 +74,7 @@ function catalogYaml(): string {
       sandboxClass: 'gvisor',
     },
   } as ActorTemplate;
-  const pool = {
-    apiVersion: 'ate.dev/v1alpha1',
-    kind: 'WorkerPool',
-    metadata: { name: 'pool', namespace: 'default', labels: {} },
-    spec: { replicas: 1, ateomImage: 'ateom:dev', sandboxClass: 'gvisor' },
-  } as WorkerPool;
-  const sandbox = {
-    apiVersion: 'ate.dev/v1alpha1',
-    kind: 'SandboxConfig',
-    metadata: { name: 'gvisor-default' },
-    spec: {
-      sandboxClass: 'gvisor',
-      default: true,
-      assets: { amd64: { runsc: { url: 'file:///usr/bin/runsc', sha256: 'a'.repeat(64) } } },
-    },
-  } as SandboxConfig;
-  return toYaml([template, pool, sandbox]);
-}
-
-/** Knobs, overridable from the environment to explore (the recorded run uses the defaults). */
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
+  return fakeCatalogYaml(template, 1);
 }
 
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
@@ -189,10 +166,10 @@ interface Phase {
 /** Requests to a RUNNING actor through the router versus straight to its worker. */
 async function hotPath(options: BenchOptions): Promise<Phase> {
   const { quick, log } = options;
-  const sequential = setting('BENCH_ATENET_SEQUENTIAL', quick ? 500 : 2_000);
-  const rounds = setting('BENCH_ATENET_ROUNDS', quick ? 1 : 3);
-  const seconds = setting('BENCH_ATENET_SECONDS', quick ? 3 : 10);
-  const connections = setting('BENCH_ATENET_CONNECTIONS', 32);
+  const sequential = setting('BENCH_ATENET_SEQUENTIAL', quick ? 500 : 2_000, { min: 1 });
+  const rounds = setting('BENCH_ATENET_ROUNDS', quick ? 1 : 3, { min: 1 });
+  const seconds = setting('BENCH_ATENET_SECONDS', quick ? 3 : 10, { min: 1 });
+  const connections = setting('BENCH_ATENET_CONNECTIONS', 32, { min: 1 });
   const profilePath = process.env['BENCH_ATENET_PROFILE'];
 
   const dir = tempDir('bench-atenet');
@@ -457,7 +434,7 @@ function workerSpec(home: string, worker: string): unknown {
  */
 async function wakePath(options: BenchOptions): Promise<Phase> {
   const { quick, log } = options;
-  const cycles = setting('BENCH_ATENET_WAKE_CYCLES', quick ? 5 : 30);
+  const cycles = setting('BENCH_ATENET_WAKE_CYCLES', quick ? 5 : 30, { min: 1 });
   const home = tempDir('bench-atenet-wake');
   let substrate: LocalSubstrate | undefined;
   let bare: BareRunsc | undefined;
