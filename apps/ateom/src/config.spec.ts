@@ -11,6 +11,7 @@ describe('ateom configuration', () => {
       socket: '/srv/ate/workers/w3/ateom.sock',
       logs: { dir: '/srv/ate/logs', maxBytes: 10 * 1024 * 1024, maxFiles: 3 },
       readyTimeoutMs: 30_000,
+      checkpointDrainMs: 2_000,
     });
     expect(config.endpointIndex).toBeUndefined();
     expect(loadAteomConfig(new Settings({ ATEOM_ENDPOINT_INDEX: '7' })).endpointIndex).toBe(7);
@@ -22,6 +23,13 @@ describe('ateom configuration', () => {
     );
     expect(() => loadAteomConfig(new Settings({ ATEOM_ENDPOINT_INDEX: '9000' }))).toThrow(
       'ATEOM_ENDPOINT_INDEX: must be between 0 and 8191, got 9000',
+    );
+    expect(loadAteomConfig(new Settings({ ATEOM_CHECKPOINT_DRAIN_MS: '0' })).checkpointDrainMs).toBe(0);
+    expect(() => loadAteomConfig(new Settings({ ATEOM_CHECKPOINT_DRAIN_MS: '-5' }))).toThrow(
+      'ATEOM_CHECKPOINT_DRAIN_MS',
+    );
+    expect(() => loadAteomConfig(new Settings({ ATEOM_CHECKPOINT_DRAIN_MS: 'soon' }))).toThrow(
+      'ATEOM_CHECKPOINT_DRAIN_MS',
     );
   });
 

@@ -24,6 +24,11 @@ export interface AteomConfig {
   readonly endpointIndex?: number;
   /** Deadline of the readiness probe after a run or restore (`ATEOM_READY_TIMEOUT_MS`, default 30 s). */
   readonly readyTimeoutMs: number;
+  /**
+   * How long a checkpoint waits for the sandbox's TCP connections to close before refusing with
+   * FAILED_PRECONDITION (`ATEOM_CHECKPOINT_DRAIN_MS`, 0–60000, default 2000; 0 looks once).
+   */
+  readonly checkpointDrainMs: number;
   readonly logs: {
     /** Actor logs (`ATEOM_LOG_DIR`, default `<root>/logs`), read by atelet. */
     readonly dir: string;
@@ -74,6 +79,7 @@ export function loadAteomConfig(settings = new Settings()): AteomConfig {
     socket: settings.string('ATEOM_SOCKET', join(workDir, 'ateom.sock')),
     ...(endpointIndex >= 0 && { endpointIndex }),
     readyTimeoutMs: settings.int('ATEOM_READY_TIMEOUT_MS', 30_000, { min: 1, max: 600_000 }),
+    checkpointDrainMs: settings.int('ATEOM_CHECKPOINT_DRAIN_MS', 2_000, { min: 0, max: 60_000 }),
     logs: {
       dir: settings.string('ATEOM_LOG_DIR', join(root, 'logs')),
       maxBytes: settings.int('ATEOM_LOG_MAX_BYTES', 10 * 1024 * 1024, { min: 4_096 }),

@@ -207,3 +207,30 @@ export class OpenConnectionError extends SandboxError {
     );
   }
 }
+
+/**
+ * TCP connections of the sandbox were still open when the checkpoint's drain bound passed (read from the
+ * conntrack table of the worker's namespace). runsc was not called: the sandbox keeps running.
+ */
+export class ConnectionsNotDrainedError extends SandboxError {
+  constructor(
+    readonly containerId: string,
+    readonly connections: readonly {
+      readonly remote: string;
+      readonly local: string;
+      readonly state: string;
+    }[],
+    readonly waitedMs: number,
+  ) {
+    const count = connections.length === 1 ? '1 TCP connection' : `${connections.length} TCP connections`;
+    const listed = connections
+      .map(({ remote, local, state }) => `remote ${remote} to ${local} ${state}`)
+      .join(', ');
+    super(
+      'CONNECTIONS_OPEN',
+      `cannot checkpoint ${containerId}: ${count} of the sandbox still open after ${Math.round(waitedMs)} ms ` +
+        `(${listed}); clients must close (reset) their connections before a checkpoint; ` +
+        'the sandbox keeps running',
+    );
+  }
+}

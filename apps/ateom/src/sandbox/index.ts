@@ -22,9 +22,24 @@ export {
 } from './bundle';
 export { runCommand, type CommandOptions, type CommandResult } from './command';
 export {
+  CONNTRACK_PATH,
+  OPEN_TCP_STATES,
+  conntrackReader,
+  drainConnections,
+  openConnections,
+  parseConntrack,
+  type ConnectionDrain,
+  type ConntrackEntry,
+  type ConntrackReader,
+  type ConntrackTuple,
+  type DrainOptions,
+  type OpenConnection,
+} from './conntrack';
+export {
   AddressInUseError,
   CommandFailedError,
   CommandTimeoutError,
+  ConnectionsNotDrainedError,
   InvalidAddressError,
   InvalidNameError,
   InvalidSpecError,
@@ -58,9 +73,11 @@ export {
   type SandboxOutput,
 } from './runsc';
 export {
+  DEFAULT_CHECKPOINT_DRAIN_MS,
   WorkerSandbox,
   singleContainer,
   type ActorProcess,
+  type SandboxCheckpoint,
   type SandboxContainer,
   type SandboxWorkload,
   type SandboxStarted,

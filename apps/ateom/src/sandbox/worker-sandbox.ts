@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { writeActorIdentity, writeBundle, type ContainerRole, type DurableMount } from './bundle';
-import { InvalidSpecError, InvalidStateError, WorkerBusyError } from './errors';
-import { type NetnsManager, type SandboxNetwork } from './netns';
+import { conntrackReader, drainConnections, type ConnectionDrain, type ConntrackReader } from './conntrack';
+import { ConnectionsNotDrainedError, InvalidSpecError, InvalidStateError, WorkerBusyError } from './errors';
+import { NETNS_DIR, type NetnsManager, type SandboxNetwork } from './netns';
 import { waitUntilReady, type Readiness } from './readyz';
 import {
   RunscDriver,
@@ -59,6 +60,20 @@ export interface WorkerSandboxOptions {
   readonly nsenter: string;
   readonly procSysNetWorkaround: 'auto' | 'on' | 'off';
   readonly timeouts?: Partial<RunscTimeouts>;
+  /**
+   * How long a checkpoint (or a stop for a DATA checkpoint) waits for the sandbox's TCP connections to
+   * close, read from the conntrack table of the worker's namespace, before refusing with
+   * {@link ConnectionsNotDrainedError}; default {@link DEFAULT_CHECKPOINT_DRAIN_MS}, 0 looks once.
+   */
+  readonly checkpointDrainMs?: number;
+}
+
+/** Default bound of the connection drain before a checkpoint. */
+export const DEFAULT_CHECKPOINT_DRAIN_MS = 2_000;
+
+/** A checkpoint as the worker reports it: runsc's image and the connection drain before it. */
+export interface SandboxCheckpoint extends CheckpointImage {
+  readonly drain: ConnectionDrain;
 }
 
 /** Per-operation choices of a run or restore. */
@@ -152,6 +167,8 @@ export class WorkerSandbox {
   private driver: RunscDriver;
   /** runsc ids of the current (or last) sandbox's containers, its root container first. */
   private containerIds: readonly string[] = [SINGLE_CONTAINER_ID];
+  /** Reads the conntrack table of the namespace that routes to the sandbox (the worker's, or ateom's). */
+  private readonly conntrack: ConntrackReader;
 
   private constructor(
     private readonly options: WorkerSandboxOptions,
@@ -159,6 +176,11 @@ export class WorkerSandbox {
     private readonly procSysNetWorkaround: boolean,
   ) {
     this.driver = this.driverFor(options.runsc);
+    const forward = network.forward;
+    this.conntrack = conntrackReader(
+      options.nsenter,
+      forward === undefined ? undefined : join(NETNS_DIR, forward.namespace),
+    );
   }
 
   /** Creates the worker's network namespace and decides on the /proc/sys/net workaround. */
@@ -243,10 +265,13 @@ export class WorkerSandbox {
 
   /**
    * Checkpoints the running actor into `imageDir`; the worker is free again. The stopped sandbox is deleted
-   * in the background (see {@link release}).
+   * in the background (see {@link release}). First waits, bounded, until no TCP connection of the sandbox
+   * is open (see {@link drain}); if one still is, fails with {@link ConnectionsNotDrainedError} without
+   * calling runsc, and the sandbox keeps running.
    */
-  checkpoint(imageDir: string): Promise<CheckpointImage> {
+  checkpoint(imageDir: string): Promise<SandboxCheckpoint> {
     return this.exclusive('checkpoint', ['running'], async () => {
+      const drain = await this.drain();
       let image: CheckpointImage;
       try {
         // The root container's checkpoint covers the whole sandbox, every container in it.
@@ -258,17 +283,20 @@ export class WorkerSandbox {
         throw error;
       }
       this.release();
-      return image;
+      return { ...image, drain };
     });
   }
 
   /**
    * Stops the running sandbox without a checkpoint: its tasks are frozen (`runsc pause`) before this
-   * returns, so nothing writes to its files any more, and it is deleted in the background.
+   * returns, so nothing writes to its files any more, and it is deleted in the background. With
+   * `drain` (a DATA checkpoint) it first waits for the sandbox's connections as {@link checkpoint} does,
+   * and reports the drain; nothing is stopped when connections stay open.
    */
-  stop(): Promise<void> {
+  stop({ drain = false }: { drain?: boolean } = {}): Promise<ConnectionDrain | undefined> {
     return this.exclusive('stop', ['running', 'idle'], async () => {
-      if (this.phase !== 'running') return;
+      if (this.phase !== 'running') return undefined;
+      const drained = drain ? await this.drain() : undefined;
       try {
         // Pausing the root container pauses the whole sandbox.
         await this.driver.pause(this.rootId);
@@ -277,7 +305,34 @@ export class WorkerSandbox {
         await this.deleteContainers(this.driver, this.containerIds);
       }
       this.release();
+      return drained;
     });
+  }
+
+  /**
+   * Waits until the conntrack table of the namespace that routes to the sandbox shows no TCP connection of
+   * the sandbox's inner address open or closing, polling every 5 ms up to the configured bound: this runsc
+   * refuses to checkpoint such a connection and may lose the sandbox with the refusal. Throws
+   * {@link ConnectionsNotDrainedError} when connections stay open. Without a table (no conntrack in the
+   * namespace), or when it cannot be read, reports `untracked` and the checkpoint goes ahead as before.
+   */
+  private async drain(): Promise<ConnectionDrain> {
+    const began = performance.now();
+    let drain: ConnectionDrain;
+    try {
+      drain = await drainConnections({
+        read: this.conntrack,
+        address: this.network.layout.sandboxAddress,
+        timeoutMs: this.options.checkpointDrainMs ?? DEFAULT_CHECKPOINT_DRAIN_MS,
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { outcome: 'untracked', drainMs: performance.now() - began, polls: 0, reason };
+    }
+    if (drain.outcome === 'open') {
+      throw new ConnectionsNotDrainedError(this.rootId, drain.connections, drain.drainMs);
+    }
+    return drain;
   }
 
   /** Deletes any sandbox and removes the network namespace. Idempotent. */

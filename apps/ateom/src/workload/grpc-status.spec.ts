@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import {
   CommandTimeoutError,
+  ConnectionsNotDrainedError,
   InvalidRequestError,
   InvalidStateError,
   MissingInputError,
@@ -29,6 +30,17 @@ describe('gRPC status of ateom errors', () => {
       new MissingInputError('bundle config.json', '/x'),
       status.FAILED_PRECONDITION,
       'bundle config.json not found at /x',
+    ],
+    [
+      new ConnectionsNotDrainedError(
+        'actor',
+        [{ local: '169.254.17.2:80', remote: '169.254.131.117:56314', state: 'ESTABLISHED' }],
+        2_004.6,
+      ),
+      status.FAILED_PRECONDITION,
+      'cannot checkpoint actor: 1 TCP connection of the sandbox still open after 2005 ms ' +
+        '(remote 169.254.131.117:56314 to 169.254.17.2:80 ESTABLISHED); clients must close (reset) their ' +
+        'connections before a checkpoint; the sandbox keeps running',
     ],
     [new NotReadyError('http://169.254.17.2:80/readyz', 1_000, 7), status.DEADLINE_EXCEEDED, undefined],
     [new CommandTimeoutError(['runsc'], 5), status.DEADLINE_EXCEEDED, undefined],

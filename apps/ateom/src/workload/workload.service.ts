@@ -19,6 +19,7 @@ import {
   WorkerBusyError,
   WorkerSandbox,
   type ActorProcess,
+  type ConnectionDrain,
   type SandboxStarted,
   type SandboxWorkload,
 } from '../sandbox';
@@ -89,6 +90,8 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
   private current: RunningActor | undefined;
   private inFlight: { operation: string; done: Promise<unknown> } | undefined;
   private closing = false;
+  /** The warning that the worker's namespace has no conntrack table is logged once. */
+  private untrackedWarned = false;
 
   constructor(@Inject(ATEOM_CONFIG) private readonly config: AteomConfig) {
     this.binaries = new RuntimeBinaries(config.runsc.path);
@@ -107,6 +110,7 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
       unshare: config.tools.unshare,
       nsenter: config.tools.nsenter,
       procSysNetWorkaround: config.runsc.procSysNetWorkaround,
+      checkpointDrainMs: config.checkpointDrainMs,
     });
     this.logger.log({ message: 'worker ready', worker: config.worker, address: this.sandbox.address });
   }
@@ -210,11 +214,14 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
       this.lifecycle(current, 'Actor checkpointing', { scope: request.scope });
       const began = performance.now();
       let checkpointMs: number | undefined;
+      let drain: ConnectionDrain | undefined;
       try {
         if (request.scope === 'full') {
-          checkpointMs = (await this.worker().checkpoint(paths.checkpointDir)).durationMs;
+          const image = await this.worker().checkpoint(paths.checkpointDir);
+          checkpointMs = image.durationMs;
+          drain = image.drain;
         } else {
-          await this.worker().stop();
+          drain = await this.worker().stop({ drain: true });
         }
       } catch (error) {
         // The sandbox may be gone with the failure; then the worker is free and the actor lost.
@@ -232,11 +239,36 @@ export class WorkloadService implements OnModuleInit, OnApplicationShutdown {
         .filter((entry) => entry.isFile() && !entry.name.endsWith('.tmp'))
         .map((entry) => entry.name)
         .sort();
-      const fields = { scope: request.scope, files, checkpointMs, totalMs: performance.now() - began };
+      if (drain?.outcome === 'untracked') this.warnUntracked(request.actor.actorId, drain.reason);
+      // drainMs: the wait for the sandbox's connections to close; checkpointMs: runsc checkpoint.
+      const fields = {
+        scope: request.scope,
+        files,
+        drainMs: drain?.drainMs,
+        checkpointMs,
+        totalMs: performance.now() - began,
+      };
       this.lifecycle(current, 'Actor checkpointed', fields);
       this.logger.log({ message: 'checkpointed', actorId: request.actor.actorId, ...fields });
       await this.release();
       return files;
+    });
+  }
+
+  /**
+   * A checkpoint went ahead without looking at the sandbox's connections: once when the namespace has no
+   * conntrack table, every time when the table could not be read.
+   */
+  private warnUntracked(actorId: string, reason: string | undefined): void {
+    if (reason === undefined && this.untrackedWarned) return;
+    if (reason === undefined) this.untrackedWarned = true;
+    this.logger.warn({
+      message:
+        reason === undefined
+          ? 'no conntrack table in the worker namespace: checkpoints do not wait for open connections'
+          : 'could not read the conntrack table: checkpoint went ahead without waiting for connections',
+      actorId,
+      ...(reason !== undefined && { error: reason }),
     });
   }
 
