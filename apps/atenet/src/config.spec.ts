@@ -11,4 +11,14 @@ describe('atenet configuration', () => {
       'invalid configuration: ATENET_HTTP_LISTEN: expected host:port, got "nowhere"',
     );
   });
+
+  it('resets idle connections to workers after 1 s unless told otherwise, within 100 ms to 10 min', () => {
+    expect(loadAtenetConfig(new Settings({})).workerIdleResetMs).toBe(1_000);
+    expect(loadAtenetConfig(new Settings({ ATENET_WORKER_IDLE_RESET_MS: '250' })).workerIdleResetMs).toBe(
+      250,
+    );
+    expect(() => loadAtenetConfig(new Settings({ ATENET_WORKER_IDLE_RESET_MS: '10' }))).toThrow(
+      /ATENET_WORKER_IDLE_RESET_MS/,
+    );
+  });
 });

@@ -23,6 +23,13 @@ export interface AtenetConfig {
    * annotation does not set a timeout.
    */
   readonly idleSuspendMs: number;
+  /**
+   * `ATENET_WORKER_IDLE_RESET_MS` (1000): a keep-alive connection to a worker unused this long is reset
+   * (RST) by the router, before the actor's server closes it itself (Node's default after 5 s, gunicorn's
+   * after 2 s): a connection the sandbox closed sits in TIME_WAIT there, and this runsc refuses to
+   * checkpoint — and loses — a sandbox with one.
+   */
+  readonly workerIdleResetMs: number;
   /** DNS responder for the actor domain (`ATENET_DNS_LISTEN`, e.g. 127.0.0.1:5353; unset = off). */
   readonly dns: { host: string; port: number } | undefined;
   /** Address the DNS A records point at (`ATENET_DNS_ANSWER`, default the router's host). */
@@ -53,6 +60,7 @@ export function loadAtenetConfig(settings = new Settings()): AtenetConfig {
     wakeTimeoutMs: settings.int('ATENET_WAKE_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
     maxHeldPerActor: settings.int('ATENET_MAX_HELD_PER_ACTOR', 1_000, { min: 1 }),
     idleSuspendMs: settings.int('ATENET_IDLE_SUSPEND_MS', 0, { min: 0 }),
+    workerIdleResetMs: settings.int('ATENET_WORKER_IDLE_RESET_MS', 1_000, { min: 100, max: 600_000 }),
     dns,
     dnsAnswer,
   };

@@ -28,6 +28,7 @@ export class RouterLifecycle implements OnApplicationBootstrap, OnApplicationShu
       wakeTimeoutMs: config.wakeTimeoutMs,
       maxHeldPerActor: config.maxHeldPerActor,
       idleSuspendMs: config.idleSuspendMs,
+      workerIdleResetMs: config.workerIdleResetMs,
       // Actors' own timeouts are at least 1 s: looking every second at most keeps them within a second.
       idleSweepMs: Math.max(100, Math.min(1_000, Math.floor(config.idleSuspendMs / 4) || 1_000)),
     });

@@ -62,6 +62,8 @@ spec:
 /** An HTTP server standing in for a worker's sandbox: echoes what it received, streams SSE, echoes websockets. */
 export class TestWorker {
   requests = 0;
+  /** Connections the router reset (RST) rather than closed. */
+  resets = 0;
   private constructor(
     readonly index: number,
     readonly port: number,
@@ -106,6 +108,13 @@ export class TestWorker {
     });
     server.on('upgrade', (request, socket, head) =>
       wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)),
+    );
+    // Keeps idle connections far longer than the router does, so any that ends was ended by the router.
+    server.keepAliveTimeout = 60_000;
+    server.on('connection', (socket) =>
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (worker && error.code === 'ECONNRESET') worker.resets++;
+      }),
     );
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     worker = new TestWorker(index, port, server, wss);

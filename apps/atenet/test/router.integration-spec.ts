@@ -83,6 +83,19 @@ describeWithComponents(['redis-server'], 'atenet router', () => {
       expect(json(answer)['worker']).toBe(Number(actor?.ateomPodName.replace('pool-', '')));
     });
 
+    it('resets an idle pooled connection to a worker (RST) before the worker would close it itself', async () => {
+      const answer = await get(world, '/', { host: hostOf('alpha') });
+      expect(answer.status).toBe(200);
+      const worker = world.workers[json(answer)['worker'] as number];
+      if (worker === undefined) throw new Error('no such worker');
+      const before = worker.resets;
+      // The worker keeps idle connections for 60 s; the router resets its own after 1 s unused.
+      for (let i = 0; i < 200 && worker.resets === before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(worker.resets).toBeGreaterThan(before);
+    });
+
     it('routes by the ate-target-actor header, streaming a request body', async () => {
       const answer = await get(
         world,

@@ -34,6 +34,8 @@ export interface RouterOptions {
   readonly idleSuspendMs: number;
   /** How often idle actors are looked for. */
   readonly idleSweepMs: number;
+  /** Keep-alive connections to workers unused this long are reset (see AtenetConfig.workerIdleResetMs). */
+  readonly workerIdleResetMs: number;
 }
 
 const routeKey = (route: Route): string => `${route.host}:${route.port}`;
@@ -52,6 +54,9 @@ export class ActorRouter {
   readonly idle: IdleTracker;
   private server: Server | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private resetter: NodeJS.Timeout | undefined;
+  /** When each pooled connection to a worker was last handed back to its pool. */
+  private readonly freeSince = new WeakMap<Socket, number>();
   private readonly sockets = new Set<Socket>();
   /** Websocket connections to each worker (`host:port`), reset with the worker's route. */
   private readonly upgraded = new Map<string, Set<Socket>>();
@@ -99,11 +104,15 @@ export class ActorRouter {
     });
     // Always on: an actor's own timeout (annotation) applies even when the router's default is off.
     this.sweeper = setInterval(() => void this.suspendIdle(), this.options.idleSweepMs);
+    const resetEvery = Math.max(50, Math.floor(this.options.workerIdleResetMs / 4));
+    this.resetter = setInterval(() => this.resetIdleConnections(), resetEvery);
+    this.resetter.unref();
     return (server.address() as { port: number }).port;
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    clearInterval(this.resetter);
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {
@@ -265,9 +274,26 @@ export class ActorRouter {
     let agent = this.agents.get(key);
     if (!agent) {
       agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 60_000 });
+      agent.on('free', (socket: Socket) => this.freeSince.set(socket, performance.now()));
       this.agents.set(key, agent);
     }
     return agent;
+  }
+
+  /**
+   * Resets (RST) pooled connections to workers that have been unused for `workerIdleResetMs`, so that the
+   * router, not the actor's server, ends them: a connection the sandbox closed itself would sit in TIME_WAIT
+   * in the sandbox, and this runsc refuses to checkpoint such a sandbox (and loses it).
+   */
+  private resetIdleConnections(): void {
+    const cutoff = performance.now() - this.options.workerIdleResetMs;
+    for (const agent of this.agents.values()) {
+      for (const sockets of Object.values(agent.freeSockets)) {
+        for (const socket of sockets ?? []) {
+          if ((this.freeSince.get(socket) ?? Infinity) <= cutoff) socket.resetAndDestroy();
+        }
+      }
+    }
   }
 
   /**
