@@ -93,6 +93,8 @@ export class TestWorker {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
+        // `/close`: the worker ends the connection itself after answering (it sends the first FIN).
+        if (request.url === '/close') response.setHeader('connection', 'close');
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(
           JSON.stringify({

@@ -3,20 +3,29 @@
 // for 100 concurrent requests, deadlines, websockets, SSE, the route cache, and idle auto-suspend (the
 // router's default, and per-actor / per-template timeouts from the `substrate.ate.dev/idle-suspend-after`
 // annotation).
+import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { ateapi } from '@substrate/proto';
-import { describeWithComponents } from '@substrate/testing';
+import { describeWithComponents, requireTool } from '@substrate/testing';
 import WebSocket from 'ws';
 import { bootAteapi, hostOf, MANIFESTS, type RouterWorld, startRouterWorld } from './router-harness';
 
 const IDLE = 'substrate.ate.dev/idle-suspend-after';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const run = promisify(execFile);
 
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+}
+
+/** TCP connections in TIME_WAIT whose local port is `port` (this machine's kernel, as `ss` lists them). */
+async function timeWaits(port: number): Promise<number> {
+  const { stdout } = await run(requireTool('ss'), ['-Htan', 'state', 'time-wait', `sport = :${port}`]);
+  return stdout.split('\n').filter((line) => line.trim() !== '').length;
 }
 
 function get(
@@ -94,6 +103,18 @@ describeWithComponents(['redis-server'], 'atenet router', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(worker.resets).toBeGreaterThan(before);
+    });
+
+    it('answers a worker that closes a connection first with a reset, so the worker keeps no TIME_WAIT', async () => {
+      const first = await get(world, '/', { host: hostOf('alpha') });
+      const worker = world.workers[json(first)['worker'] as number];
+      if (worker === undefined) throw new Error('no such worker');
+      const before = await timeWaits(worker.port);
+      const answer = await get(world, '/close', { host: hostOf('alpha') });
+      expect(answer.status).toBe(200);
+      await sleep(300);
+      // Had the router answered the worker's FIN with its own FIN, the worker's side would be in TIME_WAIT.
+      expect(await timeWaits(worker.port)).toBeLessThanOrEqual(before);
     });
 
     it('routes by the ate-target-actor header, streaming a request body', async () => {

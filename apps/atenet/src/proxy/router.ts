@@ -1,12 +1,13 @@
 import {
   Agent,
   type ClientRequest,
+  type ClientRequestArgs,
   createServer,
   type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { Socket } from 'node:net';
+import { createConnection, type NetConnectOpts, type Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import httpProxy from 'http-proxy';
@@ -39,6 +40,27 @@ export interface RouterOptions {
 }
 
 const routeKey = (route: Route): string => `${route.host}:${route.port}`;
+
+/**
+ * Answers a worker's FIN with a reset: when the actor's server closes a connection first, its side would
+ * otherwise sit in TIME_WAIT for a minute, and this runsc refuses to checkpoint — and loses — a sandbox with
+ * one. A reset ends it at once. (The socket is half-open so that Node does not send its own FIN first.)
+ */
+function resetOnPeerClose(socket: Socket): Socket {
+  socket.once('end', () => socket.resetAndDestroy());
+  // Node's HTTP client closes a connection whose answer said `Connection: close` with destroySoon (a
+  // FIN) — by then the worker has usually closed its side first.
+  socket.destroySoon = () => socket.resetAndDestroy();
+  return socket;
+}
+
+/** Keep-alive connections to workers, each answering the worker's FIN with a reset. */
+class WorkerAgent extends Agent {
+  // Returning the socket (not calling back) is the synchronous form Node's Agent accepts.
+  override createConnection(options: ClientRequestArgs): Socket {
+    return resetOnPeerClose(createConnection({ ...(options as NetConnectOpts), allowHalfOpen: true }));
+  }
+}
 
 /**
  * The L7 router: finds the actor a request is for (Host or `ate-target-actor`), wakes it if it is not
@@ -77,6 +99,7 @@ export class ActorRouter {
     // runsc refuses to checkpoint then. The router resets them (RST) when the actor stops running.
     this.proxy.on('proxyReq', (proxyReq: ClientRequest) => proxyReq.setHeader('connection', 'keep-alive'));
     this.proxy.on('open', (proxySocket: Socket) => {
+      resetOnPeerClose(proxySocket);
       const key = `${proxySocket.remoteAddress ?? ''}:${proxySocket.remotePort ?? 0}`;
       const set = this.upgraded.get(key) ?? new Set<Socket>();
       set.add(proxySocket);
@@ -273,7 +296,7 @@ export class ActorRouter {
     const key = routeKey(route);
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 60_000 });
+      agent = new WorkerAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 60_000 });
       agent.on('free', (socket: Socket) => this.freeSince.set(socket, performance.now()));
       this.agents.set(key, agent);
     }
