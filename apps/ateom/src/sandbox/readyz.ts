@@ -68,7 +68,9 @@ function complete(received: Buffer): { status: number } | undefined {
  */
 function attempt(target: { host: string; port: number; path: string }, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: target.host, port: target.port });
+    // Half-open, so that when the server closes first its FIN is answered with a reset (below), not with a
+    // FIN of ours that would leave the sandbox's side in TIME_WAIT.
+    const socket = connect({ host: target.host, port: target.port, allowHalfOpen: true });
     const timer = setTimeout(() => socket.destroy(new AttemptTimeout(timeoutMs)), timeoutMs);
     let received = Buffer.alloc(0);
     let answer: { status: number } | undefined;
@@ -85,6 +87,7 @@ function attempt(target: { host: string; port: number; path: string }, timeoutMs
       // The server closed first: whatever it sent is the answer.
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(received.toString('latin1'))?.[1];
       answer ??= status === undefined ? undefined : { status: Number(status) };
+      socket.resetAndDestroy();
     });
     socket.once('error', (error) => {
       clearTimeout(timer);
