@@ -8,7 +8,7 @@ import { ExtentList, sameExtents, dataBytes } from './extents';
 import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION, crc32Hex } from './format';
 import { Sha256Offload } from './hash-offload';
 import { validateFileEntry, type SnapshotFileEntry } from './manifest';
-import { CorruptFrameError, TruncatedFrameError, decompressZstd } from './zstd';
+import { CorruptFrameError, TruncatedFrameError, decompressZstd, type OutputBuffers } from './zstd';
 
 /** What a successful decode found. */
 export interface DecodeResult {
@@ -37,6 +37,50 @@ interface ExtentSink {
   settle(): Promise<void>;
 }
 
+/**
+ * Reuses the decompressor's output buffers once nothing refers to them any more: a retired buffer goes back
+ * to the pool when the last write holding one of its slices has finished. Fresh 512 KiB buffers cost a page
+ * fault per 4 KiB as zstd fills them; a few reused ones stay mapped (and warm in the cache). Slices are
+ * counted by their ArrayBuffer; slices of other buffers (headers the reader stitched together) are ignored.
+ */
+class OutputRecycler implements OutputBuffers {
+  private readonly free: Buffer[] = [];
+  /** Buffers handed out, with the writes holding slices of them and whether the decompressor moved on. */
+  private readonly owned = new Map<ArrayBufferLike, { buffer: Buffer; holds: number; retired: boolean }>();
+
+  take(size: number): Buffer {
+    const buffer = this.free.pop() ?? Buffer.allocUnsafe(size);
+    this.owned.set(buffer.buffer, { buffer, holds: 0, retired: false });
+    return buffer;
+  }
+
+  retire(buffer: Buffer): void {
+    const entry = this.owned.get(buffer.buffer);
+    if (entry === undefined) return;
+    entry.retired = true;
+    this.recycleIfUnused(entry);
+  }
+
+  /** A write is about to use `slice` (until {@link release}). */
+  hold(slice: Uint8Array): void {
+    const entry = this.owned.get(slice.buffer);
+    if (entry !== undefined) entry.holds++;
+  }
+
+  release(slice: Uint8Array): void {
+    const entry = this.owned.get(slice.buffer);
+    if (entry === undefined) return;
+    entry.holds--;
+    this.recycleIfUnused(entry);
+  }
+
+  private recycleIfUnused(entry: { buffer: Buffer; holds: number; retired: boolean }): void {
+    if (!entry.retired || entry.holds > 0) return;
+    this.owned.delete(entry.buffer.buffer);
+    this.free.push(entry.buffer);
+  }
+}
+
 /** Bytes gathered before one `writev`: decoded slices are at most ~512 KiB, and often much smaller. */
 const WRITE_BATCH = 1024 * 1024;
 /** Batches being written at once while decoding goes on (positional writes to disjoint ranges). */
@@ -54,11 +98,15 @@ class CoalescingWriter implements ExtentSink {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
 
-  constructor(private readonly handle: FileHandle) {}
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly recycler: OutputRecycler,
+  ) {}
 
   write(data: Buffer, position: number): Promise<void> | undefined {
     if (this.bytes > 0 && position !== this.start + this.bytes) this.submit();
     if (this.bytes === 0) this.start = position;
+    this.recycler.hold(data);
     this.batch.push(data);
     this.bytes += data.length;
     if (this.bytes >= WRITE_BATCH) this.submit();
@@ -79,9 +127,14 @@ class CoalescingWriter implements ExtentSink {
 
   private submit(): void {
     if (this.bytes === 0) return;
-    const job = this.writeBatch(this.batch, this.start, this.bytes).catch((error: unknown) => {
-      this.failure ??= { error };
-    });
+    const batch = this.batch;
+    const job = this.writeBatch(batch, this.start, this.bytes)
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => {
+        for (const slice of batch) this.recycler.release(slice);
+      });
     const tracked = job.then(() => {
       this.inFlight.delete(tracked);
     });
@@ -179,12 +232,16 @@ class PayloadReader {
 
   private async fill(): Promise<boolean> {
     if (this.done) return false;
+    // Asked for more, the decompressor may reuse the buffer a leftover points into: keep a copy of it (a
+    // few bytes of a number cut by a slice boundary).
+    const rest = this.pending.length === 0 ? undefined : Buffer.from(this.pending);
     const next = await this.chunks.next();
     if (next.done === true) {
       this.done = true;
+      if (rest !== undefined) this.pending = rest;
       return false;
     }
-    this.pending = this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value]);
+    this.pending = rest === undefined ? next.value : Buffer.concat([rest, next.value]);
     return true;
   }
 
@@ -233,6 +290,7 @@ async function decodeInto(
   source: AsyncIterable<Uint8Array>,
   entry: SnapshotFileEntry,
   sink: ExtentSink,
+  buffers?: OutputBuffers,
 ): Promise<DecodeResult> {
   // With the compressed object's digest in the manifest, that digest vouches for the decoded data (zstd
   // decodes deterministically) and the data itself need not be hashed: a third to a tenth of the bytes.
@@ -244,7 +302,7 @@ async function decodeInto(
     hash:
       entry.compressedSha256 === undefined ? undefined : new Sha256Offload(entry.compressedSize, 'always'),
   };
-  const iterator = decompressZstd(afterHeader(source, counter))[Symbol.asyncIterator]();
+  const iterator = decompressZstd(afterHeader(source, counter), buffers)[Symbol.asyncIterator]();
   const reader = new PayloadReader(iterator);
   const hash = counter.hash === undefined ? new Sha256Offload(dataBytes(entry.extents)) : undefined;
   try {
@@ -381,7 +439,8 @@ export async function decodeToFile(
   }
   let published = false;
   try {
-    const result = await decodeInto(source, entry, new CoalescingWriter(handle));
+    const recycler = new OutputRecycler();
+    const result = await decodeInto(source, entry, new CoalescingWriter(handle, recycler), recycler);
     await handle.truncate(entry.rawSize);
     if (options.mode !== undefined) await handle.chmod(options.mode); // exact bits, whatever the umask
     if (options.fsync ?? true) await handle.sync();

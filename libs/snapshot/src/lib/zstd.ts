@@ -109,6 +109,19 @@ export async function* compressZstd(
   yield* compressor.end();
 }
 
+/**
+ * Where {@link decompressZstd} gets its output buffers. `retire` is called when the decompressor has filled a
+ * buffer and moved on: from then on only the consumer may still hold slices of it, and the buffer may be
+ * handed out by `take` again once the consumer is done with them (a recycler must know when that is).
+ */
+export interface OutputBuffers {
+  take(size: number): Buffer;
+  retire(buffer: Buffer): void;
+}
+
+/** A fresh buffer every time, never reused: for consumers that keep slices as long as they like. */
+const FRESH_BUFFERS: OutputBuffers = { take: (size) => Buffer.allocUnsafe(size), retire: () => undefined };
+
 /** Output slice of {@link decompressZstd}, in multiples of zstd's recommended output size. */
 const OUTPUT_STEPS = 4;
 
@@ -118,21 +131,25 @@ const OUTPUT_STEPS = 4;
  * memory. Corrupt input and a bad frame checksum throw {@link CorruptFrameError}; input that ends inside a frame
  * throws {@link TruncatedFrameError}.
  */
-export async function* decompressZstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+export async function* decompressZstd(
+  source: AsyncIterable<Uint8Array>,
+  buffers: OutputBuffers = FRESH_BUFFERS,
+): AsyncGenerator<Buffer> {
   const dctx = new binding.DCtx();
   // Four times zstd's recommended size (~512 KiB): a quarter of the steps, the same bounded memory.
   const outSize = OUTPUT_STEPS * binding.dStreamOutSize();
-  // Output goes into the free end of `out`; a fresh buffer is taken only when it is full. Slices already
-  // yielded are never written again, and small input chunks (network bodies) no longer cost a fresh
-  // 512 KiB allocation each.
-  let out = Buffer.allocUnsafe(outSize);
+  // Output goes into the free end of `out`; another buffer is taken only when it is full. Slices already
+  // yielded are never written again while the consumer may hold them (see OutputBuffers), and small input
+  // chunks (network bodies) no longer cost a 512 KiB buffer each.
+  let out = buffers.take(outSize);
   let used = 0;
   let inFrame = false;
   for await (const chunk of source) {
     let rest: Uint8Array = chunk;
     for (;;) {
       if (used === out.length) {
-        out = Buffer.allocUnsafe(outSize);
+        buffers.retire(out);
+        out = buffers.take(outSize);
         used = 0;
       }
       const space = out.length - used;
