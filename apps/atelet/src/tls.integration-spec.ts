@@ -6,8 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials, Metadata, Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { ateapi, atelet } from '@substrate/proto';
-import { describeWithComponents, freePort, tempDir } from '@substrate/testing';
-import { ServiceProcess, tcpAccepts } from '../test/node-harness';
+import { describeWithComponents, freePort, tcpAccepts, tempDir } from '@substrate/testing';
+import { ServiceProcess } from '../test/node-harness';
 
 describeWithComponents(['openssl'], 'atelet over TLS', () => {
   let tmp: { path: string; remove: () => void };

@@ -23,7 +23,7 @@ import {
 } from '@substrate/images';
 import { ateom } from '@substrate/proto';
 import { Settings } from '@substrate/service';
-import { requireTool } from '@substrate/testing';
+import { requireTool, unixSocketAccepts } from '@substrate/testing';
 import { loadAteomConfig, type AteomConfig } from '../src/config';
 import { actorPaths, type ActorPaths, type ActorRef } from '../src/workload/workload-request';
 
@@ -293,7 +293,7 @@ export class AteomProcess {
     const ateom = new AteomProcess(child);
     let running = true;
     void ateom.exited.then(() => (running = false));
-    while (!(await socketAccepts(socket))) {
+    while (!(await unixSocketAccepts(socket))) {
       if (!running) throw new Error(`ateom exited before serving:\n${ateom.log}`);
       await sleep(50);
     }
@@ -340,16 +340,5 @@ export function runAteomToExit(
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('close', (code) => resolve({ code, output }));
-  });
-}
-
-function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }

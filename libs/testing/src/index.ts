@@ -1,5 +1,5 @@
 export { describeWithComponents } from './lib/components';
-export { freePort, freePorts } from './lib/ports';
+export { freePort, freePorts, tcpAccepts, unixSocketAccepts } from './lib/ports';
 export { ManagedProcess, tempDir } from './lib/process';
 export { ServiceProcess, type ServiceProcessOptions } from './lib/service-process';
 export {

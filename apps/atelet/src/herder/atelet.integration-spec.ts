@@ -15,7 +15,9 @@ import {
   freePort,
   requireTool,
   startS3Server,
+  tcpAccepts,
   tempDir,
+  unixSocketAccepts,
   type S3ServerInstance,
 } from '@substrate/testing';
 import {
@@ -30,8 +32,6 @@ import {
   getActorLog,
   grpcFailure,
   sha256File,
-  socketAccepts,
-  tcpAccepts,
 } from '../../test/node-harness';
 
 const FULL = atelet.SnapshotScope.SNAPSHOT_SCOPE_FULL;
@@ -102,7 +102,7 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
     for (const worker of workers) {
       ateoms.push(
         await ServiceProcess.start(`ateom ${worker.name}`, 'ateom', ateomEnv(worker), () =>
-          socketAccepts(ateomSocket(worker)),
+          unixSocketAccepts(ateomSocket(worker)),
         ),
       );
     }
@@ -424,7 +424,7 @@ describeWithComponents([...NODE_COMPONENTS, 'versitygw'], 'atelet with real ateo
     const index = workers.indexOf(A);
     await ateoms[index]?.kill();
     ateoms[index] = await ServiceProcess.start(`ateom ${A.name}`, 'ateom', ateomEnv(A), () =>
-      socketAccepts(ateomSocket(A)),
+      unixSocketAccepts(ateomSocket(A)),
     );
     await client.run({ ...actor('c6'), targetAteomUid: A.uid, spec: spec(), sandboxAssets: assets() });
     expect(await callCounter(A.ip, 80)).toMatchObject({ memory: 1, file: 1 });

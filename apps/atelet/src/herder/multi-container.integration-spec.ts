@@ -8,7 +8,14 @@ import { status } from '@grpc/grpc-js';
 import { buildImage, type BuiltImage } from '@substrate/images';
 import { atelet } from '@substrate/proto';
 import { newSnapshotPrefix } from '@substrate/snapshot-store';
-import { describeWithComponents, freePort, requireTool, tempDir } from '@substrate/testing';
+import {
+  describeWithComponents,
+  freePort,
+  requireTool,
+  tcpAccepts,
+  tempDir,
+  unixSocketAccepts,
+} from '@substrate/testing';
 import {
   NODE_COMPONENTS,
   HerderClient,
@@ -19,8 +26,6 @@ import {
   grpcFailure,
   httpGet,
   sha256File,
-  socketAccepts,
-  tcpAccepts,
 } from '../../test/node-harness';
 
 const { SNAPSHOT_SCOPE_FULL: FULL, SNAPSHOT_SCOPE_DATA: DATA } = atelet.SnapshotScope;
@@ -60,7 +65,7 @@ describeWithComponents(NODE_COMPONENTS, 'atelet: a template of two containers in
             ATEOM_WORKER: worker.name,
             ATEOM_ENDPOINT_INDEX: String(worker.index),
           },
-          () => socketAccepts(socket),
+          () => unixSocketAccepts(socket),
         ),
       );
     }
