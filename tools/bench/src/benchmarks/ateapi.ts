@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 
 import { type ActorTemplate } from '@substrate/api';
@@ -26,6 +26,7 @@ import {
   type RedisInstance,
 } from '@substrate/testing';
 
+import { controlCall } from '../lib/grpc';
 import { cpuMs, topFunctions } from '../lib/process-cpu';
 import { fakeCatalogYaml, setting } from '../lib/fake-catalog';
 import { type BenchOptions, type BenchOutcome, type BenchResult } from '../types';
@@ -73,30 +74,9 @@ function catalogYaml(): string {
 
 // ---- measurement helpers ---------------------------------------------------------------------
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: { deadline: Date },
-  callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
-
-/** One unary call of a generated client, as a promise. */
-function call<M extends keyof ateapi.ControlClient & string>(
-  client: ateapi.ControlClient,
-  method: M,
-  request: ateapi.ControlClient[M] extends Unary<infer Req, unknown> ? Req : never,
-): Promise<ateapi.ControlClient[M] extends Unary<never, infer Res> ? Res : never> {
-  const fn = client[method] as unknown as Unary<unknown, unknown>;
-  return new Promise((resolveCall, reject) => {
-    fn.call(
-      client,
-      request,
-      new Metadata(),
-      { deadline: new Date(Date.now() + CALL_TIMEOUT_MS) },
-      (error, response) => (error ? reject(error) : resolveCall(response as never)),
-    );
-  });
-}
+/** A Control call with this benchmark's deadline. */
+const call: typeof controlCall = (client, method, request, timeoutMs = CALL_TIMEOUT_MS) =>
+  controlCall(client, method, request, timeoutMs);
 
 /** Latencies (ms) of one operation within the measured window. */
 class Samples {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import autocannon from 'autocannon';
 
 import { type ActorTemplate, toYaml, type WorkerPool } from '@substrate/api';
@@ -35,6 +35,7 @@ import {
 
 import { percentile } from '../report';
 import { BareRunsc, bareAddresses, type FirstResponseProbe } from '../lib/bare-runsc';
+import { controlCall } from '../lib/grpc';
 import { cpuMs, topFunctions } from '../lib/process-cpu';
 import { fakeCatalogYaml, setting } from '../lib/fake-catalog';
 import { type BenchOptions, type BenchOutcome, type BenchResult } from '../types';
@@ -142,20 +143,6 @@ async function loadRun(port: number, connections: number, seconds: number): Prom
 
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
-/** A unary call of the generated ateapi client, as a promise. */
-function control<Res>(client: ateapi.ControlClient, method: string, request: unknown): Promise<Res> {
-  const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
-  return new Promise((resolve, reject) => {
-    fn?.call(
-      client,
-      request,
-      new Metadata(),
-      { deadline: new Date(Date.now() + 30_000) },
-      (error: ServiceError | null, response: Res) => (error ? reject(error) : resolve(response)),
-    );
-  });
-}
-
 /** What one phase of the benchmark contributes to the outcome. */
 interface Phase {
   readonly results: BenchResult[];
@@ -233,16 +220,17 @@ async function hotPath(options: BenchOptions): Promise<Phase> {
     const client = new ateapi.ControlClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
     cleanups.push(() => Promise.resolve(client.close()));
     for (let i = 0; ; i++) {
-      const { workers } = await control<ateapi.ListWorkersResponse>(client, 'listWorkers', {});
+      const { workers } = await controlCall(client, 'listWorkers', {});
       if (workers.length > 0) break;
       if (i === 200) throw new Error('the fake atelet did not register its worker with ateapi');
       await sleep(50);
     }
-    await control(client, 'createAtespace', { name: ATESPACE });
-    await control(client, 'createActor', {
+    await controlCall(client, 'createAtespace', { name: ATESPACE });
+    await controlCall(client, 'createActor', {
       actorRef: { atespace: ATESPACE, name: ACTOR },
       actorTemplateNamespace: 'default',
       actorTemplateName: 'web',
+      workerSelector: undefined,
       annotations: {},
     });
     // The first request through the router wakes the actor (ResumeActor) and fills the route cache.
@@ -452,10 +440,11 @@ async function wakePath(options: BenchOptions): Promise<Phase> {
     const client = new ateapi.ControlClient(substrate.apiAddress, credentials.createInsecure());
     try {
       const actorRef = { atespace: 'default', name: WAKE_ACTOR };
-      await control(client, 'createActor', {
+      await controlCall(client, 'createActor', {
         actorRef,
         actorTemplateNamespace: 'ate-demo-counter',
         actorTemplateName: 'counter',
+        workerSelector: undefined,
         annotations: {},
       });
       const first = await get(substrate.routerPort, WAKE_HOST, false);
@@ -466,9 +455,9 @@ async function wakePath(options: BenchOptions): Promise<Phase> {
       let snapshotBytes = 0;
       let compressedBytes = 0;
       for (let i = 0; i < cycles; i++) {
-        const { actor } = await control<ateapi.GetActorResponse>(client, 'getActor', { actorRef });
+        const { actor } = await controlCall(client, 'getActor', { actorRef });
         const worker = actor?.ateomPodName ?? '';
-        await control(client, 'suspendActor', { actorRef });
+        await controlCall(client, 'suspendActor', { actorRef });
         const spec = workerSpec(home.path, worker);
         const snapshot = await latestCommittedSnapshot(store, '', `${WAKE_ACTOR}.default`);
         if (!snapshot) throw new Error(`cycle ${i + 1}: the suspended actor has no committed snapshot`);

@@ -16,15 +16,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 
 import { buildImage, COUNTER_DURABLE_DIR, COUNTER_PORT } from '@substrate/images';
 import { ateom } from '@substrate/proto';
-import { requireTool, tempDir } from '@substrate/testing';
+import { requireTool, tempDir, unixSocketAccepts } from '@substrate/testing';
 
 import {
   BareRunsc,
@@ -34,6 +33,7 @@ import {
   type FirstResponseProbe,
 } from '../lib/bare-runsc';
 import { percentile } from '../report';
+import { unaryCall } from '../lib/grpc';
 import { type BenchOptions, type BenchOutcome, type BenchResult } from '../types';
 
 const REPO = resolve(__dirname, '../../../..');
@@ -93,7 +93,7 @@ class AteomProcess {
     );
     const ateomProcess = new AteomProcess(child);
     const deadline = Date.now() + 60_000;
-    while (!(await socketAccepts(socket))) {
+    while (!(await unixSocketAccepts(socket))) {
       if (!ateomProcess.running || Date.now() > deadline) {
         await ateomProcess.stop();
         throw new Error(`ateom did not serve on ${socket}:\n${ateomProcess.log}`);
@@ -146,35 +146,6 @@ class AteomProcess {
   }
 }
 
-function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((resolveAccept) => {
-    const socket = connect(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolveAccept(true);
-    });
-    socket.once('error', () => resolveAccept(false));
-  });
-}
-
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: { deadline: Date },
-  callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
-
-function unary<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
-  return new Promise((resolveCall, reject) => {
-    method(
-      request,
-      new Metadata(),
-      { deadline: new Date(Date.now() + CALL_TIMEOUT_MS) },
-      (error, response) => (error ? reject(error) : resolveCall(response)),
-    );
-  });
-}
-
 /** A promise-returning client of ateom's three workload calls for the benchmark's one actor. */
 class Ateom {
   private readonly client: ateom.AteomClient;
@@ -203,23 +174,26 @@ class Ateom {
   }
 
   run(): Promise<ateom.RunWorkloadResponse> {
-    return unary(
+    return unaryCall(
       (r, m, o, cb) => this.client.runWorkload(r, m, o, cb),
       ateom.RunWorkloadRequest.fromPartial(this.base),
+      CALL_TIMEOUT_MS,
     );
   }
 
   checkpoint(scope: ateom.SnapshotScope): Promise<ateom.CheckpointWorkloadResponse> {
-    return unary(
+    return unaryCall(
       (r, m, o, cb) => this.client.checkpointWorkload(r, m, o, cb),
       ateom.CheckpointWorkloadRequest.fromPartial({ ...this.base, scope }),
+      CALL_TIMEOUT_MS,
     );
   }
 
   restore(): Promise<ateom.RestoreWorkloadResponse> {
-    return unary(
+    return unaryCall(
       (r, m, o, cb) => this.client.restoreWorkload(r, m, o, cb),
       ateom.RestoreWorkloadRequest.fromPartial({ ...this.base, scope: FULL }),
+      CALL_TIMEOUT_MS,
     );
   }
 
