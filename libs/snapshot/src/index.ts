@@ -39,6 +39,7 @@ export {
   type RuntimeAsset,
   type SandboxClass,
   type SnapshotFileEntry,
+  type SnapshotFrame,
   type SnapshotManifest,
   type SnapshotScope,
 } from './lib/manifest';
@@ -57,6 +58,7 @@ export {
   type CompressOptions,
 } from './lib/zstd';
 export {
+  DEFAULT_FRAME_SIZE,
   DEFAULT_HOLE_BLOCK_SIZE,
   DEFAULT_READ_CHUNK_SIZE,
   encodeFile,
@@ -64,6 +66,7 @@ export {
   type EncodedFile,
 } from './lib/encode';
 export { decodeToFile, verifyStream, type DecodeOptions, type DecodeResult } from './lib/decode';
+export { DEFAULT_DECODE_THREADS } from './lib/frame-decode';
 export {
   DEFAULT_FILE_CONCURRENCY,
   decodeDirectory,

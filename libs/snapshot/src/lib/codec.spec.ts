@@ -138,12 +138,16 @@ describe('round trips', () => {
       await writeFile(join(dir, 'in.img'), content);
       const { bytes, entry } = await encodeToBuffer(join(dir, 'in.img'), { threads });
       const single = await encodeToBuffer(join(dir, 'in.img'), { threads: 0 });
-      expect({ ...entry, compressedSize: 0, compressedCrc32: '', compressedSha256: '' }).toEqual({
+      // The frames' compressed sizes differ with the threads; what they decode to does not.
+      const payloads = (e: SnapshotFileEntry) => e.frames?.map((frame) => frame.payload);
+      expect({ ...entry, compressedSize: 0, compressedCrc32: '', compressedSha256: '', frames: [] }).toEqual({
         ...single.entry,
         compressedSize: 0,
         compressedCrc32: '',
         compressedSha256: '',
+        frames: [],
       });
+      expect(payloads(entry)).toEqual(payloads(single.entry));
       expect(entry.compressedSha256).toBe(sha256(bytes));
       await decodeToFile(chunked(bytes), entry, join(dir, 'out.img'));
       expect((await readFile(join(dir, 'out.img'))).equals(content)).toBe(true);
@@ -301,9 +305,10 @@ describe('integrity', () => {
     const other = Buffer.from(content);
     other[100] = (other[100] ?? 0) ^ 1;
     await writeFile(join(dir, 'other.img'), other);
-    const { bytes } = await encodeToBuffer(join(dir, 'other.img'));
+    const { bytes, entry: otherEntry } = await encodeToBuffer(join(dir, 'other.img'));
     const withSameSize = {
       ...entry,
+      frames: otherEntry.frames,
       compressedSize: bytes.length,
       compressedCrc32: crc32(bytes).toString(16).padStart(8, '0'),
     };
@@ -311,6 +316,13 @@ describe('integrity', () => {
   });
 
   it('rejects sizes and extents that disagree with the manifest', async () => {
+    // Frames must add up to the sizes and extents, so an entry that disagrees with its frames is refused
+    // before reading; without frames (older snapshots) the stream itself shows the disagreement.
+    const withFrames = entry;
+    await expect(verifyStream(chunked(stream), { ...withFrames, compressedSize: 1 })).rejects.toThrow(
+      /frames: compressed sizes add up to/,
+    );
+    entry = { ...entry, frames: undefined };
     await expectIntegrity(
       () => verifyStream(chunked(stream), { ...entry, rawSize: entry.rawSize + 1 }),
       'SIZE_MISMATCH',
@@ -359,6 +371,131 @@ describe('integrity', () => {
       code: 'MANIFEST_INVALID',
       message: 'invalid manifest: name: must not contain . or .. segments',
     });
+  });
+});
+
+describe('frames decoded on worker threads', () => {
+  /** 4 KiB blocks, reads and frames: a small file of many frames. */
+  const SMALL = { holeBlockSize: 4 * KiB, readChunkSize: 4 * KiB, frameSize: 4 * KiB } as const;
+  let content: Buffer;
+  let stream: Buffer;
+  let entry: SnapshotFileEntry;
+
+  beforeEach(async () => {
+    content = Buffer.concat([
+      text(8 * KiB, 3),
+      Buffer.alloc(12 * KiB),
+      randomBytes(3 * KiB),
+      text(5 * KiB + 7, 4),
+    ]);
+    await writeFile(join(dir, 'pages.img'), content);
+    ({ bytes: stream, entry } = await encodeToBuffer(join(dir, 'pages.img'), SMALL));
+  });
+
+  const decode = (bytes: Buffer, e: SnapshotFileEntry = entry, chunkSize?: number) =>
+    decodeToFile(chunked(bytes, chunkSize), e, join(dir, 'restored.img'), { threads: 2, fsync: false });
+
+  it('splits the payload into frames of whole records that add up to the object', () => {
+    const frames = entry.frames ?? [];
+    expect(frames.length).toBeGreaterThanOrEqual(5);
+    expect(12 + frames.reduce((sum, f) => sum + f.compressed, 0)).toBe(stream.length);
+    // Each frame but the last closes at the first record boundary past 4 KiB of payload.
+    for (const frame of frames.slice(0, -1)) expect(frame.payload).toBeGreaterThanOrEqual(4 * KiB);
+  });
+
+  it.each([1, 2, 3])('restores byte for byte, holes included, with %s thread(s)', async (threads) => {
+    const result = await decodeToFile(chunked(stream, 1000), entry, join(dir, 'restored.img'), { threads });
+    expect(result).toEqual({
+      name: 'pages.img',
+      rawSize: content.length,
+      dataBytes: content.length - 12 * KiB,
+      compressedSize: stream.length,
+    });
+    expect((await readFile(join(dir, 'restored.img'))).equals(content)).toBe(true);
+    expect((await stat(join(dir, 'restored.img'))).blocks * 512).toBeLessThan(content.length);
+  });
+
+  it('restores a large file of many frames through disk-backed streams', async () => {
+    await writeMixed(join(dir, 'big.img'), 24 * MiB);
+    const encoded = encodeFile(join(dir, 'big.img'), { frameSize: MiB });
+    await pipeline(encoded.stream, createWriteStream(join(dir, 'big.zstd')));
+    const big = await encoded.entry;
+    expect(big.frames?.length).toBeGreaterThan(10);
+    await decodeToFile(createReadStream(join(dir, 'big.zstd')), big, join(dir, 'big.out'), { threads: 2 });
+    expect(await fileSha256(join(dir, 'big.out'))).toBe(await fileSha256(join(dir, 'big.img')));
+  });
+
+  it('is read by a decoder that streams the object as one (older readers, verifyStream)', async () => {
+    await expect(verifyStream(chunked(stream), entry)).resolves.toMatchObject({ rawSize: content.length });
+    await decodeToFile(chunked(stream), entry, join(dir, 'restored.img'), { threads: 1 });
+    expect((await readFile(join(dir, 'restored.img'))).equals(content)).toBe(true);
+  });
+
+  it('detects a flipped byte at every position and leaves nothing behind', async () => {
+    await writeFile(join(dir, 'restored.img'), 'previous content');
+    const missed: number[] = [];
+    for (let position = 0; position < stream.length; position++) {
+      const damaged = Buffer.from(stream);
+      damaged[position] = (damaged[position] ?? 0) ^ 0x5a;
+      const ok = await decode(damaged, entry, 1024).then(
+        () => true,
+        (e: unknown) => !(e instanceof SnapshotIntegrityError),
+      );
+      if (ok) missed.push(position);
+    }
+    expect(missed).toEqual([]);
+    expect((await listDir(dir)).sort()).toEqual(['pages.img', 'restored.img']);
+    expect(await readFile(join(dir, 'restored.img'), 'utf8')).toBe('previous content');
+  }, 120_000);
+
+  it('reports a stream cut inside or between frames as TRUNCATED', async () => {
+    const firstFrameEnd = 12 + (entry.frames?.[0]?.compressed ?? 0);
+    for (const length of [5, 12, firstFrameEnd - 1, firstFrameEnd, stream.length - 1]) {
+      await expectIntegrity(() => decode(stream.subarray(0, length)), 'TRUNCATED', 'pages.img');
+    }
+    expect(await listDir(dir)).toEqual(['pages.img']);
+  });
+
+  it('rejects bytes after the last frame', async () => {
+    const longer = Buffer.concat([stream, Buffer.from('x')]);
+    await expectIntegrity(() => decode(longer), 'SIZE_MISMATCH', 'pages.img');
+  });
+
+  it('rejects frame sizes that add up but cut the object elsewhere', async () => {
+    const frames = [...(entry.frames ?? [])];
+    const [a, b] = frames;
+    if (a === undefined || b === undefined) throw new Error('expected two frames');
+    // Move one compressed byte from the first frame to the second: sums unchanged, boundary wrong.
+    frames[0] = { ...a, compressed: a.compressed - 1 };
+    frames[1] = { ...b, compressed: b.compressed + 1 };
+    await expectIntegrity(() => decode(stream, { ...entry, frames }), 'TRUNCATED', 'pages.img');
+    frames[0] = { ...a, compressed: a.compressed + 1 };
+    frames[1] = { ...b, compressed: b.compressed - 1 };
+    await expectIntegrity(() => decode(stream, { ...entry, frames }), 'CORRUPT_STREAM', 'pages.img');
+    // Swap two payload sizes that differ: each frame decodes to a size the manifest does not say.
+    const different = frames.findIndex((f, i) => i > 0 && f.payload !== a.payload);
+    const swapped = [...(entry.frames ?? [])];
+    const other = swapped[different];
+    if (other === undefined) throw new Error('expected frames of different payload sizes');
+    swapped[0] = { ...a, payload: other.payload };
+    swapped[different] = { ...other, payload: a.payload };
+    await expectIntegrity(() => decode(stream, { ...entry, frames: swapped }), 'CORRUPT_STREAM', 'pages.img');
+    expect(await listDir(dir)).toEqual(['pages.img']);
+  });
+
+  it('rejects the frames of another file of the same shape by its digest', async () => {
+    const other = Buffer.from(content);
+    other[100] = (other[100] ?? 0) ^ 1;
+    await writeFile(join(dir, 'other.img'), other);
+    const { bytes, entry: otherEntry } = await encodeToBuffer(join(dir, 'other.img'), SMALL);
+    const swapped = { ...entry, frames: otherEntry.frames, compressedSize: bytes.length };
+    await expectIntegrity(() => decode(bytes, swapped), 'CHECKSUM_MISMATCH', 'pages.img');
+  });
+
+  it('refuses a frame size below the read size', () => {
+    expect(() => encodeFile(join(dir, 'pages.img'), { frameSize: 1000 })).toThrow(
+      /frameSize must be an integer of at least readChunkSize/,
+    );
   });
 });
 

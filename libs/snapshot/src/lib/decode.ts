@@ -7,7 +7,14 @@ import { SnapshotIntegrityError, type IntegrityErrorCode } from './errors';
 import { ExtentList, sameExtents, dataBytes } from './extents';
 import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION, crc32Hex } from './format';
 import { Sha256Offload } from './hash-offload';
-import { validateFileEntry, type SnapshotFileEntry } from './manifest';
+import {
+  DEFAULT_DECODE_THREADS,
+  FrameViolation,
+  decodeFrame,
+  framesWorthDecodingApart,
+  type FrameResult,
+} from './frame-decode';
+import { validateFileEntry, type SnapshotFileEntry, type SnapshotFrame } from './manifest';
 import { CorruptFrameError, TruncatedFrameError, decompressZstd, type OutputBuffers } from './zstd';
 
 /** What a successful decode found. */
@@ -27,6 +34,11 @@ export interface DecodeOptions {
   readonly mode?: number;
   /** Flush the file to disk before the rename that publishes it (default true). */
   readonly fsync?: boolean;
+  /**
+   * Worker threads that decode the object's frames at once, when its entry lists several (see
+   * `SnapshotFileEntry.frames`); 1 decodes on the calling thread. Default {@link DEFAULT_DECODE_THREADS}.
+   */
+  readonly threads?: number;
 }
 
 /** Where decoded extents go. Writes arrive in ascending offset order; `end` follows the last one. */
@@ -84,7 +96,7 @@ class OutputRecycler implements OutputBuffers {
 /** Bytes gathered before one `writev`: decoded slices are at most ~512 KiB, and often much smaller. */
 const WRITE_BATCH = 1024 * 1024;
 /** Batches being written at once while decoding goes on (positional writes to disjoint ranges). */
-const WRITES_IN_FLIGHT = 4;
+const WRITES_IN_FLIGHT = Number(process.env['X_WIF'] ?? 4);
 
 /**
  * Gathers contiguous slices and writes them with one positional `writev` per batch. Up to
@@ -387,6 +399,131 @@ async function decodeInto(
   }
 }
 
+/**
+ * Decodes and verifies an object whose entry lists its frames, several frames at once on worker threads
+ * (see frame-decode.ts), writing into `handle`. Checks the same as {@link decodeInto}: the compressed bytes'
+ * count and SHA-256, the file size, the records' order and bounds, and the extents against the manifest.
+ */
+async function decodeFramesInto(
+  source: AsyncIterable<Uint8Array>,
+  entry: SnapshotFileEntry,
+  handle: FileHandle,
+  threads: number,
+): Promise<DecodeResult> {
+  const frames = entry.frames ?? [];
+  const counter: CompressedCheck = {
+    bytes: 0,
+    crc: 0,
+    hash: new Sha256Offload(entry.compressedSize, 'always'),
+  };
+  const results: FrameResult[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const dispatch = (index: number, frame: SnapshotFrame, buffer: Buffer): void => {
+    const job = decodeFrame(
+      {
+        fd: handle.fd,
+        index,
+        frame: buffer.buffer as ArrayBuffer,
+        payload: frame.payload,
+        first: index === 0,
+        last: index === frames.length - 1,
+        rawSize: entry.rawSize,
+      },
+      threads,
+    ).then(
+      (result) => {
+        results[index] = result;
+      },
+      (error: unknown) => {
+        failure ??= { error };
+      },
+    );
+    const tracked = job.then(() => {
+      inFlight.delete(tracked);
+    });
+    inFlight.add(tracked);
+  };
+  const payload = afterHeader(source, counter);
+  try {
+    let index = 0;
+    // Each frame is gathered into a buffer of its own, whose memory moves to the worker with the job.
+    let buffer = Buffer.allocUnsafeSlow(frames[0]?.compressed ?? 0);
+    let filled = 0;
+    for await (const chunk of payload) {
+      let rest = chunk;
+      while (rest.length > 0) {
+        const frame = frames[index];
+        if (frame === undefined) {
+          throw new Violation(
+            'SIZE_MISMATCH',
+            `is more than the ${entry.compressedSize} compressed bytes the manifest says`,
+          );
+        }
+        const take = Math.min(rest.length, buffer.length - filled);
+        buffer.set(rest.subarray(0, take), filled);
+        filled += take;
+        rest = rest.subarray(take);
+        if (filled < buffer.length) continue;
+        dispatch(index, frame, buffer);
+        index++;
+        buffer = Buffer.allocUnsafeSlow(frames[index]?.compressed ?? 0);
+        filled = 0;
+        // Two frames per thread in flight: one being decoded, one waiting, so no thread idles.
+        while (inFlight.size >= 2 * threads && failure === undefined) await Promise.race(inFlight);
+        if (failure !== undefined) throw failure.error;
+      }
+    }
+    if (index < frames.length) {
+      throw new Violation(
+        'TRUNCATED',
+        `is ${counter.bytes} compressed bytes, the manifest says ${entry.compressedSize}`,
+      );
+    }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure.error;
+    const digest = await (counter.hash as Sha256Offload).digest();
+    if (digest !== entry.compressedSha256) {
+      throw new Violation(
+        'CHECKSUM_MISMATCH',
+        `compressed stream has sha256 ${digest}, the manifest says ${entry.compressedSha256 ?? ''}`,
+      );
+    }
+    const extents = new ExtentList();
+    for (const { records } of results) {
+      for (const [offset, length] of records) {
+        if (offset < extents.end) {
+          throw new Violation('CORRUPT_STREAM', `has an extent [${offset}, +${length}) out of order`);
+        }
+        extents.add(offset, length);
+      }
+    }
+    const found = extents.toArray();
+    if (!sameExtents(found, entry.extents)) {
+      throw new Violation(
+        'EXTENT_MISMATCH',
+        `holds ${found.length} extents with ${dataBytes(found)} data bytes, which differ from the manifest's ` +
+          `${entry.extents.length} extents with ${dataBytes(entry.extents)} bytes`,
+      );
+    }
+    return {
+      name: entry.name,
+      rawSize: entry.rawSize,
+      dataBytes: dataBytes(found),
+      compressedSize: counter.bytes,
+    };
+  } catch (error) {
+    counter.hash?.cancel();
+    // The file is closed after this: never under a worker's writes.
+    await Promise.allSettled(inFlight);
+    await payload.return(undefined);
+    throw toIntegrityError(
+      error instanceof FrameViolation ? new Violation(error.code, error.message) : error,
+      entry.name,
+    );
+  }
+}
+
 function toIntegrityError(error: unknown, name: string): unknown {
   if (error instanceof Violation) return new SnapshotIntegrityError(error.code, name, error.message);
   if (error instanceof TruncatedFrameError) {
@@ -439,8 +576,12 @@ export async function decodeToFile(
   }
   let published = false;
   try {
+    const threads = options.threads ?? DEFAULT_DECODE_THREADS;
     const recycler = new OutputRecycler();
-    const result = await decodeInto(source, entry, new CoalescingWriter(handle, recycler), recycler);
+    const result =
+      entry.compressedSha256 !== undefined && framesWorthDecodingApart(entry.frames, threads)
+        ? await decodeFramesInto(source, entry, handle, threads)
+        : await decodeInto(source, entry, new CoalescingWriter(handle, recycler), recycler);
     await handle.truncate(entry.rawSize);
     if (options.mode !== undefined) await handle.chmod(options.mode); // exact bits, whatever the umask
     if (options.fsync ?? true) await handle.sync();

@@ -77,6 +77,22 @@ describe('manifest', () => {
     expect(parseManifest(text)).toEqual(parsed);
   });
 
+  it('keeps a file frames list when it has one, in its canonical form', () => {
+    const document = valid();
+    // 4,096 compressed bytes less the 12-byte header; 12,288 data bytes in three records plus the framing.
+    const frames = [
+      { payload: 8000, compressed: 2000 },
+      { compressed: 2084, payload: 16 + 3 * 16 + 12288 - 8000 },
+    ];
+    (files(document)[1] as Record<string, unknown>)['frames'] = frames;
+    const parsed = parseManifest(JSON.stringify(document));
+    expect(parsed.files[1]?.frames).toEqual(frames);
+    expect(parsed.files[0]?.frames).toBeUndefined();
+    const text = serializeManifest(parsed);
+    expect(text).toContain('"compressed": 2000,\n          "payload": 8000');
+    expect(parseManifest(text)).toEqual(parsed);
+  });
+
   it('keeps the upstream fields so an upstream reader finds sandboxClass, assets and snapshotFiles', () => {
     const json = JSON.parse(serializeManifest(parseManifest(JSON.stringify(valid())))) as Record<
       string,
@@ -253,6 +269,37 @@ describe('manifest', () => {
       'snapshotFiles missing an entry',
       mutate((m) => (m['snapshotFiles'] = ['checkpoint.img'])),
       ['snapshotFiles: must have 2 entries, the names of files in order'],
+    ],
+    [
+      'frames that do not add up to the object and its extents',
+      mutate(
+        (m) =>
+          ((files(m)[0] as Record<string, unknown>)['frames'] = [
+            { compressed: 100, payload: 12288 },
+            { compressed: 200, payload: 40 },
+          ]),
+      ),
+      [
+        'files[0].frames: compressed sizes add up to 300, not compressedSize less the header',
+        'files[0].frames: payload sizes add up to 12328, which does not fit 12288 data bytes in records',
+      ],
+    ],
+    [
+      'malformed frames',
+      mutate(
+        (m) =>
+          ((files(m)[0] as Record<string, unknown>)['frames'] = [{ compressed: 0, payload: 1.5, level: 1 }]),
+      ),
+      [
+        'files[0].frames[0].level: unknown field',
+        'files[0].frames[0].compressed: must be positive',
+        'files[0].frames[0].payload: must be a non-negative integer',
+      ],
+    ],
+    [
+      'an empty frames list',
+      mutate((m) => ((files(m)[0] as Record<string, unknown>)['frames'] = [])),
+      ['files[0].frames: must be a non-empty array'],
     ],
     [
       'file entry missing its sha256 and extents',

@@ -68,6 +68,21 @@ export interface SnapshotFileEntry {
   readonly sha256: string;
   /** Data extents, ascending, neither overlapping nor touching; the rest of the file is holes. */
   readonly extents: readonly Extent[];
+  /**
+   * The zstd frames of the compressed object, in order after the clear header: each frame's compressed size
+   * and the size of the payload it decodes to. Every frame holds whole extent records, so frames decode
+   * independently, on several threads at once (see `decodeToFile`). Absent in snapshots written before it
+   * existed (one frame); readers that stream the object need not look at it.
+   */
+  readonly frames?: readonly SnapshotFrame[];
+}
+
+/** One zstd frame of a compressed object (see {@link SnapshotFileEntry.frames}). */
+export interface SnapshotFrame {
+  /** Bytes of the frame in the object. */
+  readonly compressed: number;
+  /** Bytes of payload it decodes to (record headers included). */
+  readonly payload: number;
 }
 
 /**
@@ -106,6 +121,8 @@ const TOP_LEVEL_FIELDS = [
   'snapshotFiles',
   'files',
 ] as const;
+const FRAME_FIELDS = ['compressed', 'payload'] as const;
+
 const FILE_FIELDS = [
   'name',
   'encoding',
@@ -113,6 +130,7 @@ const FILE_FIELDS = [
   'compressedSize',
   'compressedCrc32',
   'compressedSha256',
+  'frames',
   'sha256',
   'extents',
 ] as const;
@@ -273,6 +291,54 @@ function checkFile(c: Checker, path: string, value: unknown, seen: Map<string, s
   }
   c.sha256(`${path}.sha256`, value['sha256']);
   checkExtents(c, `${path}.extents`, value['extents'], rawSizeOk ? (value['rawSize'] as number) : undefined);
+  if (value['frames'] !== undefined) checkFrames(c, `${path}.frames`, value);
+}
+
+/** Bytes of payload around the records: the file size before them and the end marker after. */
+const PAYLOAD_FRAMING = 16;
+/** Bytes before each record's data (offset and length). */
+const RECORD_HEADER = 16;
+
+/**
+ * `frames` must add up: the compressed sizes to the object's size after the header, the payload sizes to
+ * the framing, the data and a whole number of record headers.
+ */
+function checkFrames(c: Checker, path: string, file: Record<string, unknown>): void {
+  const frames = file['frames'];
+  if (!Array.isArray(frames) || frames.length === 0) {
+    c.add(path, 'must be a non-empty array');
+    return;
+  }
+  let compressed = 0;
+  let payload = 0;
+  let ok = true;
+  frames.forEach((frame: unknown, i) => {
+    if (!c.object(`${path}[${i}]`, frame, FRAME_FIELDS)) {
+      ok = false;
+      return;
+    }
+    for (const field of FRAME_FIELDS) {
+      const size = frame[field];
+      if (!c.size(`${path}[${i}].${field}`, size) || size === 0) {
+        if (size === 0) c.add(`${path}[${i}].${field}`, 'must be positive');
+        ok = false;
+      } else if (field === 'compressed') compressed += size;
+      else payload += size;
+    }
+  });
+  if (!ok) return;
+  const compressedSize = file['compressedSize'];
+  if (typeof compressedSize === 'number' && compressed + STREAM_HEADER_LENGTH !== compressedSize) {
+    c.add(path, `compressed sizes add up to ${compressed}, not compressedSize less the header`);
+  }
+  const extents = file['extents'];
+  if (Array.isArray(extents) && extents.every((e) => isObject(e) && typeof e['length'] === 'number')) {
+    const data = extents.reduce((sum: number, e) => sum + (e as { length: number }).length, 0);
+    const headers = payload - PAYLOAD_FRAMING - data;
+    if (headers < RECORD_HEADER * extents.length || headers % RECORD_HEADER !== 0) {
+      c.add(path, `payload sizes add up to ${payload}, which does not fit ${data} data bytes in records`);
+    }
+  }
 }
 
 function checkFormatVersion(document: unknown): void {
@@ -446,6 +512,9 @@ export function serializeManifest(manifest: SnapshotManifest): string {
       ...(file.compressedSha256 === undefined ? {} : { compressedSha256: file.compressedSha256 }),
       sha256: file.sha256,
       extents: file.extents.map(({ offset, length }) => ({ offset, length })),
+      ...(file.frames === undefined
+        ? {}
+        : { frames: file.frames.map(({ compressed, payload }) => ({ compressed, payload })) }),
     })),
   };
   return `${JSON.stringify(canonical, null, 2)}\n`;

@@ -1,0 +1,250 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+import { type IntegrityErrorCode } from './errors';
+import { type SnapshotFrame } from './manifest';
+
+/**
+ * Decoding of a compressed object's zstd frames on a pool of worker threads, several frames at once. zstd
+ * decodes one frame on one thread, as fast as the `zstd -d` CLI at best; an object written in frames of
+ * whole extent records (see `encodeFile`'s `frameSize`) can use every core instead. The calling thread only
+ * reads the object, cuts it at the frame boundaries the manifest lists and hands each frame over (its
+ * buffer is transferred, not copied); a worker decodes the frame into a buffer of its own, checks the
+ * records and writes their data into the destination file with positional writes on the shared descriptor.
+ */
+
+/** Worker threads used by default: one per core, at most four (a few frames in flight fill them). */
+export const DEFAULT_DECODE_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+
+/** What one worker is asked to do. */
+export interface FrameJob {
+  /** The destination file's descriptor (shared by the threads of this process). */
+  readonly fd: number;
+  /** The frame's position in the object (for messages). */
+  readonly index: number;
+  /** The frame's compressed bytes (transferred). */
+  readonly frame: ArrayBuffer;
+  /** Payload bytes the frame must decode to. */
+  readonly payload: number;
+  /** The first frame starts with the file size, which must be `rawSize`. */
+  readonly first: boolean;
+  /** The last frame ends with the end marker. */
+  readonly last: boolean;
+  readonly rawSize: number;
+}
+
+/** What a worker found: the records it wrote, as `[offset, length]` pairs in payload order. */
+export interface FrameResult {
+  readonly records: readonly (readonly [number, number])[];
+}
+
+/** A frame the worker refused: the integrity code and what was wrong. */
+export class FrameViolation extends Error {
+  constructor(
+    readonly code: IntegrityErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Plain JavaScript, evaluated by the worker: no build step, works under every loader and test runner.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+const binding = require(workerData.zstd);
+let payload = Buffer.alloc(0);
+
+function fail(code, message) {
+  const error = new Error(message);
+  error.violation = code;
+  throw error;
+}
+
+function safe(value, what) {
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) fail('CORRUPT_STREAM', 'has an out-of-range ' + what + ' (' + value + ')');
+  return Number(value);
+}
+
+function decode(job) {
+  // One more byte than expected, so a frame that decodes to more is noticed.
+  if (payload.length < job.payload + 1) payload = Buffer.allocUnsafe(job.payload + 1);
+  const input = Buffer.from(job.frame);
+  const dctx = new binding.DCtx();
+  let consumed = 0;
+  let produced = 0;
+  for (;;) {
+    let result;
+    try {
+      result = dctx.decompressStream(payload.subarray(produced, job.payload + 1), input.subarray(consumed));
+    } catch (error) {
+      fail('CORRUPT_STREAM', 'zstd rejected the stream: ' + (error && error.message));
+    }
+    const [hint, out, used] = result;
+    consumed += used;
+    produced += out;
+    if (produced > job.payload) fail('CORRUPT_STREAM', 'has a frame that decodes to more than its ' + job.payload + ' payload bytes');
+    if (hint === 0) break;
+    if (used === 0 && out === 0) {
+      fail('TRUNCATED', 'has frame ' + job.index + ' end inside its zstd data after the ' + input.length + ' bytes the manifest gives it');
+    }
+  }
+  if (consumed !== input.length) fail('CORRUPT_STREAM', 'has ' + (input.length - consumed) + ' bytes after the zstd data of frame ' + job.index);
+  if (produced !== job.payload) fail('CORRUPT_STREAM', 'has a frame of ' + produced + ' payload bytes, the manifest says ' + job.payload);
+  let at = 0;
+  const end = job.payload;
+  const int64 = (what) => {
+    if (end - at < 8) fail('CORRUPT_STREAM', 'has a frame that ends inside ' + what);
+    const value = payload.readBigInt64LE(at);
+    at += 8;
+    return value;
+  };
+  if (job.first) {
+    const rawSize = safe(int64('the file size'), 'file size');
+    if (rawSize !== job.rawSize) fail('SIZE_MISMATCH', 'stream holds a file of ' + rawSize + ' bytes, the manifest says ' + job.rawSize);
+  }
+  const records = [];
+  let previous = 0;
+  for (;;) {
+    if (at === end) {
+      if (job.last) fail('TRUNCATED', 'payload ends before the next extent or the end marker');
+      break;
+    }
+    const offsetValue = int64('the next extent or the end marker');
+    if (offsetValue === -1n) {
+      if (!job.last) fail('CORRUPT_STREAM', 'has the end marker before its last frame');
+      if (at !== end) fail('CORRUPT_STREAM', 'has data after the end marker');
+      break;
+    }
+    const offset = safe(offsetValue, 'extent offset');
+    const length = safe(int64('an extent length'), 'extent length');
+    if (offset < previous || offset > job.rawSize || length > job.rawSize - offset || length > end - at) {
+      fail('CORRUPT_STREAM', 'has an extent [' + offset + ', +' + length + ') out of order or past the file size ' + job.rawSize);
+    }
+    for (let done = 0; done < length; ) {
+      done += writeSync(job.fd, payload, at + done, length - done, offset + done);
+    }
+    records.push([offset, length]);
+    previous = offset + length;
+    at += length;
+  }
+  return { records };
+}
+
+parentPort.on('message', (job) => {
+  try {
+    parentPort.postMessage({ ok: decode(job) });
+  } catch (error) {
+    parentPort.postMessage(
+      error && error.violation
+        ? { violation: { code: error.violation, message: error.message } }
+        : { failed: { message: String(error && error.message), code: error && error.code } },
+    );
+  }
+});
+`;
+
+type Answer =
+  | { ok: FrameResult }
+  | { violation: { code: IntegrityErrorCode; message: string } }
+  | { failed: { message: string; code?: string } };
+
+interface PoolWorker {
+  readonly worker: Worker;
+  /** The job it is doing, settled by its answer or its death. */
+  current?: { resolve: (result: FrameResult) => void; reject: (error: unknown) => void };
+}
+
+const idle: PoolWorker[] = [];
+const waiting: { job: FrameJob; resolve: (r: FrameResult) => void; reject: (e: unknown) => void }[] = [];
+let live = 0;
+let unavailable = false;
+
+function spawn(): PoolWorker | undefined {
+  if (unavailable) return undefined;
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { zstd: require.resolve('zstd-napi/binding') },
+    });
+  } catch {
+    unavailable = true; // e.g. a sandbox without threads: decode on the calling thread from now on
+    return undefined;
+  }
+  worker.unref();
+  live++;
+  const entry: PoolWorker = { worker };
+  worker.on('message', (answer: Answer) => {
+    const current = entry.current;
+    entry.current = undefined;
+    worker.unref();
+    if (current !== undefined) {
+      if ('ok' in answer) current.resolve(answer.ok);
+      else if ('violation' in answer) {
+        current.reject(new FrameViolation(answer.violation.code, answer.violation.message));
+      } else {
+        // A failed write: the file system's error, as the calling thread's writes would throw it.
+        const error = new Error(answer.failed.message) as Error & { code?: string };
+        if (answer.failed.code !== undefined) error.code = answer.failed.code;
+        current.reject(error);
+      }
+    }
+    next(entry);
+  });
+  const died = (error: unknown): void => {
+    const current = entry.current;
+    entry.current = undefined;
+    const at = idle.indexOf(entry);
+    if (at >= 0) idle.splice(at, 1);
+    current?.reject(
+      error instanceof Error ? error : new Error(`frame decode worker exited (${String(error)})`),
+    );
+  };
+  worker.on('error', died);
+  worker.on('exit', (code) => {
+    live--;
+    died(new Error(`frame decode worker exited with code ${code}`));
+  });
+  return entry;
+}
+
+function run(
+  entry: PoolWorker,
+  job: FrameJob,
+  resolve: (r: FrameResult) => void,
+  reject: (e: unknown) => void,
+): void {
+  entry.current = { resolve, reject };
+  entry.worker.ref(); // the job keeps the process alive until its answer arrives
+  entry.worker.postMessage(job, [job.frame]);
+}
+
+function next(entry: PoolWorker): void {
+  const queued = waiting.shift();
+  if (queued === undefined) idle.push(entry);
+  else run(entry, queued.job, queued.resolve, queued.reject);
+}
+
+/**
+ * Decodes one frame on a pool worker (at most `threads` workers exist; jobs beyond them wait in order).
+ * Rejects with {@link FrameViolation} for a bad frame, with the file system's error for a failed write, and
+ * with a plain error when no worker could be started (from then on {@link framesWorthDecodingApart} is
+ * false, and callers decode on their own thread).
+ */
+export function decodeFrame(job: FrameJob, threads: number): Promise<FrameResult> {
+  return new Promise((resolve, reject) => {
+    const entry = idle.pop() ?? (live < threads ? spawn() : undefined);
+    if (entry !== undefined) run(entry, job, resolve, reject);
+    else if (live > 0) waiting.push({ job, resolve, reject });
+    else reject(new Error('no frame decode worker could be started'));
+  });
+}
+
+/** True when frames of an entry can be decoded on workers: more than one, and threads are available. */
+export function framesWorthDecodingApart(
+  frames: readonly SnapshotFrame[] | undefined,
+  threads: number,
+): boolean {
+  return frames !== undefined && frames.length > 1 && threads > 1 && !unavailable;
+}
