@@ -96,7 +96,7 @@ class OutputRecycler implements OutputBuffers {
 /** Bytes gathered before one `writev`: decoded slices are at most ~512 KiB, and often much smaller. */
 const WRITE_BATCH = 1024 * 1024;
 /** Batches being written at once while decoding goes on (positional writes to disjoint ranges). */
-const WRITES_IN_FLIGHT = Number(process.env['X_WIF'] ?? 4);
+const WRITES_IN_FLIGHT = 4;
 
 /**
  * Gathers contiguous slices and writes them with one positional `writev` per batch. Up to
