@@ -418,7 +418,10 @@ async function decodeFramesInto(
   };
   const results: FrameResult[] = [];
   const inFlight = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
+  // Frames fail in whatever order the threads finish; the first frame's failure is the one reported, as the
+  // streaming decoder would. `failed` is thrown to unwind, then replaced by it once all frames have settled.
+  let failure: { index: number; error: unknown } | undefined;
+  const failed = new Error('a frame failed');
   const dispatch = (index: number, frame: SnapshotFrame, buffer: Buffer): void => {
     const job = decodeFrame(
       {
@@ -436,7 +439,7 @@ async function decodeFramesInto(
         results[index] = result;
       },
       (error: unknown) => {
-        failure ??= { error };
+        if (failure === undefined || index < failure.index) failure = { index, error };
       },
     );
     const tracked = job.then(() => {
@@ -471,7 +474,7 @@ async function decodeFramesInto(
         filled = 0;
         // Two frames per thread in flight: one being decoded, one waiting, so no thread idles.
         while (inFlight.size >= 2 * threads && failure === undefined) await Promise.race(inFlight);
-        if (failure !== undefined) throw failure.error;
+        if (failure !== undefined) throw failed;
       }
     }
     if (index < frames.length) {
@@ -481,7 +484,7 @@ async function decodeFramesInto(
       );
     }
     await Promise.all(inFlight);
-    if (failure !== undefined) throw failure.error;
+    if (failure !== undefined) throw failed;
     const digest = await (counter.hash as Sha256Offload).digest();
     if (digest !== entry.compressedSha256) {
       throw new Violation(
@@ -517,8 +520,9 @@ async function decodeFramesInto(
     // The file is closed after this: never under a worker's writes.
     await Promise.allSettled(inFlight);
     await payload.return(undefined);
+    const reported = error === failed && failure !== undefined ? failure.error : error;
     throw toIntegrityError(
-      error instanceof FrameViolation ? new Violation(error.code, error.message) : error,
+      reported instanceof FrameViolation ? new Violation(reported.code, reported.message) : reported,
       entry.name,
     );
   }

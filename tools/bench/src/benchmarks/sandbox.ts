@@ -2,29 +2,15 @@
 // service on a unix socket, real runsc, its network namespaces): cold boot → first answer, checkpoint
 // (FULL), and restore → first answer, beside bare `runsc restore` of the same checkpoint image in the
 // same run (tools/bench/src/lib/bare-runsc.ts), ours and bare alternating so that load hits both alike.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 
-import { credentials } from '@grpc/grpc-js';
-
-import { buildImage, COUNTER_DURABLE_DIR, COUNTER_PORT } from '@substrate/images';
+import { COUNTER_DURABLE_DIR, COUNTER_PORT } from '@substrate/images';
 import { ateom } from '@substrate/proto';
-import { requireTool, tempDir, unixSocketAccepts } from '@substrate/testing';
+import { requireTool, tempDir } from '@substrate/testing';
 
+import { CounterWorker, runscList, waitDeleted, type StartedRecord } from '../lib/ateom-worker';
 import {
   BareRunsc,
   bareAddresses,
@@ -33,12 +19,9 @@ import {
   type FirstResponseProbe,
 } from '../lib/bare-runsc';
 import { percentile } from '../report';
-import { unaryCall } from '../lib/grpc';
 import { type BenchOptions, type BenchOutcome, type BenchResult } from '../types';
 
-const REPO = resolve(__dirname, '../../../..');
 const TARGET_RATIO = 1.15;
-const CALL_TIMEOUT_MS = 120_000;
 const FULL = ateom.SnapshotScope.SNAPSHOT_SCOPE_FULL;
 const DATA = ateom.SnapshotScope.SNAPSHOT_SCOPE_DATA;
 
@@ -49,192 +32,6 @@ const COUNTER_PROBE: FirstResponseProbe = {
   intervalMs: 1,
   attemptTimeoutMs: 2_000,
 };
-
-const ACTOR = {
-  actorAtespace: 'bench',
-  actorTemplateNamespace: 'bench',
-  actorTemplateName: 'counter',
-  actorId: 'counter-1',
-} as const;
-/** The actor's directory on the node, as atelet and ateom name it (`<atespace>:<ns>:<template>:<id>`). */
-const ACTOR_KEY = 'bench:bench:counter:counter-1';
-const CONTAINER = 'counter';
-
-/** ateom's structured log records the benchmark reads (one JSON object per line on its stdout). */
-interface StartedRecord {
-  readonly totalMs?: number;
-  readonly setupMs?: number;
-  readonly preparedMs?: number;
-  readonly runscMs?: number;
-  readonly readyMs?: number;
-  readonly readyAttempts?: number;
-}
-
-/** ateom as its own process (`node -r tools/scripts/swc-register.js apps/ateom/src/main.ts`). */
-class AteomProcess {
-  private tail = '';
-  private pending = '';
-  readonly restored: StartedRecord[] = [];
-  /** When each `Actor restored` line arrived here (`performance.now()`). */
-  readonly restoredAt: number[] = [];
-  readonly exited: Promise<void>;
-
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout?.on('data', (chunk: Buffer) => this.take(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => (this.tail = (this.tail + chunk.toString()).slice(-16_384)));
-    this.exited = new Promise((resolveExit) => child.once('exit', () => resolveExit()));
-  }
-
-  static async start(env: Record<string, string>, socket: string): Promise<AteomProcess> {
-    const child = spawn(
-      process.execPath,
-      ['-r', join(REPO, 'tools/scripts/swc-register.js'), join(REPO, 'apps/ateom/src/main.ts')],
-      { cwd: join(REPO, 'apps/ateom'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const ateomProcess = new AteomProcess(child);
-    const deadline = Date.now() + 60_000;
-    while (!(await unixSocketAccepts(socket))) {
-      if (!ateomProcess.running || Date.now() > deadline) {
-        await ateomProcess.stop();
-        throw new Error(`ateom did not serve on ${socket}:\n${ateomProcess.log}`);
-      }
-      await sleep(50);
-    }
-    return ateomProcess;
-  }
-
-  /** Resident set size (MB) of the ateom process, from /proc. */
-  rssMb(): number {
-    const status = readFileSync(`/proc/${this.child.pid ?? 0}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1e3;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  get log(): string {
-    return this.tail;
-  }
-
-  /** SIGTERM (ateom deletes its sandbox and network), SIGKILL after 20 s. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  private take(chunk: Buffer): void {
-    const arrived = performance.now();
-    const text = chunk.toString('utf8');
-    this.tail = (this.tail + text).slice(-16_384);
-    const lines = (this.pending + text).split('\n');
-    this.pending = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.includes('Actor restored')) continue;
-      try {
-        const record = JSON.parse(line) as { message?: unknown } & StartedRecord;
-        const fields = (typeof record.message === 'object' ? record.message : record) as StartedRecord;
-        this.restored.push(fields);
-        this.restoredAt.push(arrived);
-      } catch {
-        // not a JSON line
-      }
-    }
-  }
-}
-
-/** A promise-returning client of ateom's three workload calls for the benchmark's one actor. */
-class Ateom {
-  private readonly client: ateom.AteomClient;
-
-  constructor(
-    socket: string,
-    private readonly runscPath: string,
-  ) {
-    this.client = new ateom.AteomClient(`unix://${socket}`, credentials.createInsecure());
-  }
-
-  private get base() {
-    return {
-      ...ACTOR,
-      runscPath: this.runscPath,
-      spec: {
-        containers: [
-          {
-            name: CONTAINER,
-            readyz: { httpGet: { path: '/readyz', port: COUNTER_PORT } },
-            durableDirVolumes: [COUNTER_DURABLE_DIR],
-          },
-        ],
-      },
-    };
-  }
-
-  run(): Promise<ateom.RunWorkloadResponse> {
-    return unaryCall(
-      (r, m, o, cb) => this.client.runWorkload(r, m, o, cb),
-      ateom.RunWorkloadRequest.fromPartial(this.base),
-      CALL_TIMEOUT_MS,
-    );
-  }
-
-  checkpoint(scope: ateom.SnapshotScope): Promise<ateom.CheckpointWorkloadResponse> {
-    return unaryCall(
-      (r, m, o, cb) => this.client.checkpointWorkload(r, m, o, cb),
-      ateom.CheckpointWorkloadRequest.fromPartial({ ...this.base, scope }),
-      CALL_TIMEOUT_MS,
-    );
-  }
-
-  restore(): Promise<ateom.RestoreWorkloadResponse> {
-    return unaryCall(
-      (r, m, o, cb) => this.client.restoreWorkload(r, m, o, cb),
-      ateom.RestoreWorkloadRequest.fromPartial({ ...this.base, scope: FULL }),
-      CALL_TIMEOUT_MS,
-    );
-  }
-
-  close(): void {
-    this.client.close();
-  }
-}
-
-/** A content-addressed runsc (`<dir>/runsc-<sha256>`, a symlink to the installed one), as atelet caches it. */
-function contentAddressedRunsc(dir: string): string {
-  const runsc = requireTool('runsc');
-  const sha = createHash('sha256').update(readFileSync(runsc)).digest('hex');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `runsc-${sha}`);
-  rmSync(path, { force: true });
-  symlinkSync(runsc, path);
-  return path;
-}
-
-/** The containers runsc knows under the state root `stateDir` (`runsc list`), with their bundles. */
-function runscList(stateDir: string): { id: string; bundle: string }[] {
-  const out = execFileSync(requireTool('runsc'), [`--root=${stateDir}`, 'list', '--format=json'], {
-    encoding: 'utf8',
-  });
-  return (JSON.parse(out.trim() === '' ? '[]' : out) as { id: string; bundle: string }[] | null) ?? [];
-}
-
-/**
- * Waits until ateom's background deletion of its stopped sandbox has finished; how long that took. Then
- * 100 ms more, for what ateom does after the deletion (setting the sandbox address for the next start).
- */
-async function waitDeleted(stateDir: string): Promise<number> {
-  const started = performance.now();
-  for (let i = 0; runscList(stateDir).length > 0; i++) {
-    if (i > 600) throw new Error(`ateom's sandbox under ${stateDir} was not deleted within 30 s`);
-    await sleep(50);
-  }
-  const deletedMs = performance.now() - started;
-  await sleep(100);
-  return deletedMs;
-}
 
 /** The global flags of the runsc sandbox process whose command line has `--root=<stateDir>`. */
 function sandboxFlags(stateDir: string): string[] | undefined {
@@ -292,49 +89,10 @@ export async function runSandbox({ quick, log }: BenchOptions): Promise<BenchOut
     }
   };
   try {
-    log('building the counter image');
-    const image = await buildImage('counter');
-    const unpackedDir = join(dir.path, 'image');
-    execFileSync(requireTool('umoci'), ['unpack', '--image', `${image.layoutDir}:${image.tag}`, unpackedDir]);
-    const imageConfig = JSON.parse(readFileSync(join(unpackedDir, 'config.json'), 'utf8')) as {
-      root: { path: string };
-    };
-    imageConfig.root.path = join(unpackedDir, 'rootfs');
-    const runscPath = contentAddressedRunsc(join(dir.path, 'static-files'));
-
-    const root = join(dir.path, 'node');
-    const workDir = join(root, 'workers', worker);
-    const socket = join(workDir, 'ateom.sock');
-    const actorDir = join(root, 'actors', ACTOR_KEY);
-    const checkpointDir = join(actorDir, 'checkpoint-state');
-    const restoreDir = join(actorDir, 'restore-state');
-    const ateomStateDir = join(workDir, 'runsc-state');
-    // atelet's part: the actor's bundle, its root pointing at the unpacked image.
-    mkdirSync(join(actorDir, 'bundles', CONTAINER), { recursive: true });
-    writeFileSync(join(actorDir, 'bundles', CONTAINER, 'config.json'), JSON.stringify(imageConfig));
-
-    log(`starting ateom (worker ${worker}, endpoint index ${endpointIndex})`);
-    const ateomProcess = await AteomProcess.start(
-      {
-        ATEOM_ROOT: root,
-        ATEOM_WORKER: worker,
-        ATEOM_ENDPOINT_INDEX: String(endpointIndex),
-        ATEOM_RUNSC_PATH: requireTool('runsc'),
-        ATEOM_IP: requireTool('ip'),
-        ATEOM_NFT: requireTool('nft'),
-        ATEOM_SYSCTL: requireTool('sysctl'),
-        ATEOM_UNSHARE: requireTool('unshare'),
-        ATEOM_NSENTER: requireTool('nsenter'),
-        ATEOM_TAR: requireTool('tar'),
-      },
-      socket,
-    );
-    cleanups.push(() => ateomProcess.stop());
-    const client = new Ateom(socket, runscPath);
-    cleanups.push(() => client.close());
-    // The worker's endpoint (see ateom's endpointAddresses): 169.254.128.0/17, one /30 per index.
-    const endpointOffset = (128 << 8) + endpointIndex * 4 + 2;
-    const endpoint = `169.254.${endpointOffset >> 8}.${endpointOffset & 255}`;
+    const counterWorker = await CounterWorker.start({ dir: dir.path, name: worker, endpointIndex, log });
+    cleanups.push(() => counterWorker.stop());
+    const { client, endpoint, process: ateomProcess } = counterWorker;
+    const { checkpointDir, restoreDir, ateomStateDir } = counterWorker.paths;
 
     const bare = await BareRunsc.open({
       runsc: requireTool('runsc'),
