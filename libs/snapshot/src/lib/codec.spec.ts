@@ -27,6 +27,7 @@ import {
   type IntegrityErrorCode,
   type SnapshotFileEntry,
 } from '../index';
+import { framePool } from './frame-decode';
 
 let dir: string;
 useTempDir((path) => (dir = path));
@@ -490,6 +491,21 @@ describe('frames decoded on worker threads', () => {
     const { bytes, entry: otherEntry } = await encodeToBuffer(join(dir, 'other.img'), SMALL);
     const swapped = { ...entry, frames: otherEntry.frames, compressedSize: bytes.length };
     await expectIntegrity(() => decode(bytes, swapped), 'CHECKSUM_MISMATCH', 'pages.img');
+  });
+
+  it('ends idle decode workers, so a daemon does not keep their buffers', async () => {
+    const idleMs = framePool.idleMs;
+    framePool.idleMs = 50;
+    try {
+      await decode(stream);
+      expect(framePool.alive).toBeGreaterThan(0);
+      for (let i = 0; i < 100 && framePool.alive > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(framePool.alive).toBe(0);
+      await decode(stream); // a new decode starts workers again
+      expect((await readFile(join(dir, 'restored.img'))).equals(content)).toBe(true);
+    } finally {
+      framePool.idleMs = idleMs;
+    }
   });
 
   it('refuses a frame size below the read size', () => {

@@ -153,12 +153,29 @@ interface PoolWorker {
   readonly worker: Worker;
   /** The job it is doing, settled by its answer or its death. */
   current?: { resolve: (result: FrameResult) => void; reject: (error: unknown) => void };
+  /** While idle: ends the worker once it has been idle for {@link framePool}.idleMs. */
+  idleTimer?: NodeJS.Timeout;
+  /** Counted out of `live` already (ended for idleness), so a new worker may start while it exits. */
+  retired?: boolean;
 }
 
 const idle: PoolWorker[] = [];
 const waiting: { job: FrameJob; resolve: (r: FrameResult) => void; reject: (e: unknown) => void }[] = [];
 let live = 0;
 let unavailable = false;
+
+/**
+ * The pool's settings and state. A worker keeps a payload buffer as large as the largest frame it decoded
+ * (16 MiB by default), so idle workers end after `idleMs` and a daemon that restores now and then does not
+ * hold their memory.
+ */
+export const framePool = {
+  idleMs: 10_000,
+  /** Workers alive, busy or idle. */
+  get alive(): number {
+    return live;
+  },
+};
 
 function spawn(): PoolWorker | undefined {
   if (unavailable) return undefined;
@@ -203,8 +220,14 @@ function spawn(): PoolWorker | undefined {
   };
   worker.on('error', died);
   worker.on('exit', (code) => {
-    live--;
+    if (entry.retired !== true) live--;
     died(new Error(`frame decode worker exited with code ${code}`));
+    // Jobs waiting for a worker must not wait for this one: start another for them.
+    const queued = waiting.shift();
+    if (queued === undefined) return;
+    const replacement = spawn();
+    if (replacement === undefined) queued.reject(new Error('no frame decode worker could be started'));
+    else run(replacement, queued.job, queued.resolve, queued.reject);
   });
   return entry;
 }
@@ -222,8 +245,20 @@ function run(
 
 function next(entry: PoolWorker): void {
   const queued = waiting.shift();
-  if (queued === undefined) idle.push(entry);
-  else run(entry, queued.job, queued.resolve, queued.reject);
+  if (queued !== undefined) {
+    run(entry, queued.job, queued.resolve, queued.reject);
+    return;
+  }
+  idle.push(entry);
+  entry.idleTimer = setTimeout(() => {
+    const at = idle.indexOf(entry);
+    if (at < 0) return;
+    idle.splice(at, 1);
+    entry.retired = true;
+    live--;
+    void entry.worker.terminate();
+  }, framePool.idleMs);
+  entry.idleTimer.unref();
 }
 
 /**
