@@ -1,10 +1,10 @@
 // The actor record format against real Redis (standalone and cluster): actors are stored as compact
 // `<version>:<protobuf>` strings, and actors that earlier versions stored as {v, d} hashes are still
-// read, locked, updated (becoming strings) and deleted.
+// read, locked, updated (becoming strings) and deleted. Workers are listed through the worker index.
 import { ateapi } from '@substrate/proto';
 import { describeWithComponents, jestRedis } from '@substrate/testing';
 import { ControlStore } from './control-store';
-import { actorKey } from './keys';
+import { actorKey, WORKER_INDEX_BUILT_KEY, WORKER_INDEX_KEY, workerKey } from './keys';
 import { RedisConnection, type RedisTarget } from './redis-connection';
 import { isStoreError } from './store-error';
 
@@ -97,6 +97,49 @@ describeWithComponents(['redis-server'], 'ControlStore actor records', () => {
       await connection.client.hset(key, 'v', '3', 'd', Buffer.from(ateapi.Actor.encode(legacy).finish()));
       await store.deleteActor(space, 'legacy', 3);
       expect(await connection.client.exists(key)).toBe(0);
+    });
+
+    it('lists workers through the index: prunes entries without a record, renewals put entries back', async () => {
+      const worker = (pod: string): ateapi.Worker =>
+        ateapi.Worker.fromPartial({ workerNamespace: 'ns', workerPool: `index-${mode}`, workerPod: pod });
+      const keyOf = (pod: string) => workerKey('ns', `index-${mode}`, pod);
+      const listed = async () => (await store.listWorkers()).map((w) => w.workerPod);
+
+      const a = await store.putWorker(worker('a'));
+      expect(await listed()).toContain('a');
+      expect(await connection.client.sismember(WORKER_INDEX_KEY, keyOf('a'))).toBe(1);
+
+      // What a crash between a delete and its index update leaves: an entry without a record.
+      await connection.client.sadd(WORKER_INDEX_KEY, keyOf('ghost'));
+      expect(await listed()).not.toContain('ghost');
+      expect(await connection.client.sismember(WORKER_INDEX_KEY, keyOf('ghost'))).toBe(0);
+
+      // An entry pruned while its worker was being created comes back with the next lease renewal.
+      await connection.client.srem(WORKER_INDEX_KEY, keyOf('a'));
+      expect(await listed()).not.toContain('a');
+      await store.renewWorkerLease(a, Date.now() + 10_000);
+      expect(await listed()).toContain('a');
+
+      await store.deleteWorker(a);
+      expect(await listed()).not.toContain('a');
+      expect(await connection.client.sismember(WORKER_INDEX_KEY, keyOf('a'))).toBe(0);
+    });
+
+    it('indexes once the workers written before the index existed', async () => {
+      const old = ateapi.Worker.fromPartial({
+        workerNamespace: 'ns',
+        workerPool: `old-${mode}`,
+        workerPod: 'p',
+        version: 4,
+      });
+      const key = workerKey('ns', `old-${mode}`, 'p');
+      await connection.client.hset(key, 'v', '4', 'd', Buffer.from(ateapi.Worker.encode(old).finish()));
+      await connection.client.del(WORKER_INDEX_BUILT_KEY);
+      const fresh = new ControlStore(connection); // another process, started after the upgrade
+      expect((await fresh.listWorkers()).find((w) => w.workerPod === 'p')).toEqual(old);
+      expect(await connection.client.get(WORKER_INDEX_BUILT_KEY)).toBe('1');
+      await connection.client.del(key);
+      expect((await fresh.listWorkers()).find((w) => w.workerPod === 'p')).toBeUndefined();
     });
   });
 });

@@ -8,6 +8,8 @@ import {
   atespaceKey,
   keyParts,
   lockKey,
+  WORKER_INDEX_BUILT_KEY,
+  WORKER_INDEX_KEY,
   WORKER_PREFIX,
   workerKey,
 } from './keys';
@@ -42,6 +44,9 @@ export interface StoredAtespace {
  * Records are the API protobufs; the version lives beside the data and is copied into it on read.
  */
 export class ControlStore {
+  /** Whether this process has seen the worker index built (see {@link buildWorkerIndex}). */
+  private workerIndexBuilt = false;
+
   constructor(private readonly connection: RedisConnection) {}
 
   private get redis() {
@@ -202,6 +207,9 @@ export class ControlStore {
   async putWorker(worker: ateapi.Worker): Promise<ateapi.Worker> {
     const stored = { ...worker, version: worker.version + 1 };
     const key = workerKey(worker.workerNamespace, worker.workerPool, worker.workerPod);
+    // A new worker enters the index first: a crash between the two leaves an entry without a record,
+    // which listing ignores and prunes, never a record that listing cannot find.
+    if (worker.version === 0) await this.redis.sadd(WORKER_INDEX_KEY, key);
     const result = await this.redis.atePut(
       key,
       key,
@@ -222,7 +230,12 @@ export class ControlStore {
    */
   async renewWorkerLease(worker: ateapi.Worker, expiresUnixMs: number): Promise<void> {
     const key = workerKey(worker.workerNamespace, worker.workerPool, worker.workerPod);
-    checkWrite(await this.redis.ateRenew(key, String(expiresUnixMs)), `worker ${key}`);
+    const [renewed] = await Promise.all([
+      this.redis.ateRenew(key, String(expiresUnixMs)),
+      // Again on every renewal: puts back an entry a listing pruned while the worker was being created.
+      this.redis.sadd(WORKER_INDEX_KEY, key),
+    ]);
+    checkWrite(renewed, `worker ${key}`);
   }
 
   private async readWorker(key: string): Promise<ateapi.Worker | undefined> {
@@ -232,17 +245,39 @@ export class ControlStore {
     return lease ? { ...worker, leaseExpiresUnixMs: Number(lease.toString()) } : worker;
   }
 
-  /** Deletes a worker if its version is still `version`. */
+  /** Deletes a worker if its version is still `version`, then its index entry. */
   async deleteWorker(worker: ateapi.Worker): Promise<void> {
     const key = workerKey(worker.workerNamespace, worker.workerPool, worker.workerPod);
     checkWrite(await this.redis.ateDel(key, String(worker.version)), `worker ${key}`);
+    await this.redis.srem(WORKER_INDEX_KEY, key);
   }
 
-  /** Every worker record, from every master. */
+  /**
+   * Every worker record, read through the worker index (one SMEMBERS and one HMGET per worker, whatever
+   * the number of actors). Entries whose record is gone (a crash between a delete and its index update, or
+   * a create still in flight) are pruned; a live worker's entry comes back with its next lease renewal.
+   */
   async listWorkers(): Promise<ateapi.Worker[]> {
-    const keys = await this.scanAll(`${WORKER_PREFIX}*`);
+    await this.buildWorkerIndex();
+    const keys = await this.redis.smembers(WORKER_INDEX_KEY);
     const workers = await Promise.all(keys.map((key) => this.readWorker(key)));
+    const gone = keys.filter((_key, i) => workers[i] === undefined);
+    if (gone.length > 0) await this.redis.srem(WORKER_INDEX_KEY, ...gone);
     return workers.filter((w): w is ateapi.Worker => w !== undefined);
+  }
+
+  /**
+   * Once per Redis deployment: indexes the workers written before the index existed (a SCAN of every
+   * master), then marks the index built. Idempotent; concurrent callers may both scan.
+   */
+  private async buildWorkerIndex(): Promise<void> {
+    if (this.workerIndexBuilt) return;
+    if ((await this.redis.exists(WORKER_INDEX_BUILT_KEY)) === 0) {
+      const keys = await this.scanAll(`${WORKER_PREFIX}*`);
+      if (keys.length > 0) await this.redis.sadd(WORKER_INDEX_KEY, ...keys);
+      await this.redis.set(WORKER_INDEX_BUILT_KEY, '1');
+    }
+    this.workerIndexBuilt = true;
   }
 
   // ---- atespaces ------------------------------------------------------------------------------
