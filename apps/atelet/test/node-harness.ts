@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { parseCounterReply, type CounterReply } from '@substrate/images';
 import { atelet } from '@substrate/proto';
-import { requireTool } from '@substrate/testing';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 const SWC_REGISTER = join(REPO_ROOT, 'tools/scripts/swc-register.js');
@@ -163,19 +162,6 @@ export async function grpcFailure(promise: Promise<unknown>): Promise<ServiceErr
     return error as ServiceError;
   }
   throw new Error('expected the call to fail');
-}
-
-/** Tools the ateom processes use, by absolute path. */
-export function ateomToolsEnv(): Record<string, string> {
-  return {
-    ATEOM_RUNSC_PATH: requireTool('runsc'),
-    ATEOM_IP: requireTool('ip'),
-    ATEOM_NFT: requireTool('nft'),
-    ATEOM_SYSCTL: requireTool('sysctl'),
-    ATEOM_UNSHARE: requireTool('unshare'),
-    ATEOM_NSENTER: requireTool('nsenter'),
-    ATEOM_TAR: requireTool('tar'),
-  };
 }
 
 /** One line of an actor's log as atelet serves it (docs/atelet.md, "Actor logs"). */

@@ -1,5 +1,4 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   mkdirSync,
@@ -7,7 +6,6 @@ import {
   readdirSync,
   renameSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -23,8 +21,10 @@ import {
 } from '@substrate/images';
 import { ateom } from '@substrate/proto';
 import { Settings } from '@substrate/service';
-import { requireTool, unixSocketAccepts } from '@substrate/testing';
+import { ateomToolsEnv, contentAddressedRunsc, requireTool, unixSocketAccepts } from '@substrate/testing';
 import { loadAteomConfig, type AteomConfig } from '../src/config';
+
+export { contentAddressedRunsc };
 import { actorPaths, type ActorPaths, type ActorRef } from '../src/workload/workload-request';
 
 /** The tools an ateom integration test needs. */
@@ -51,13 +51,7 @@ export function ateomEnv(
     ATEOM_ROOT: root,
     ATEOM_WORKER: worker,
     ATEOM_ENDPOINT_INDEX: String(endpointIndex),
-    ATEOM_RUNSC_PATH: requireTool('runsc'),
-    ATEOM_IP: requireTool('ip'),
-    ATEOM_NFT: requireTool('nft'),
-    ATEOM_SYSCTL: requireTool('sysctl'),
-    ATEOM_UNSHARE: requireTool('unshare'),
-    ATEOM_NSENTER: requireTool('nsenter'),
-    ATEOM_TAR: requireTool('tar'),
+    ...ateomToolsEnv(),
     ...extra,
   };
 }
@@ -69,17 +63,6 @@ export function ateomConfig(
   extra: Record<string, string> = {},
 ): AteomConfig {
   return loadAteomConfig(new Settings(ateomEnv(root, worker, endpointIndex, extra)));
-}
-
-/** A content-addressed runsc (`<dir>/runsc-<sha256>`, a symlink to the installed one), as atelet caches it. */
-export function contentAddressedRunsc(dir: string): string {
-  const runsc = requireTool('runsc');
-  const sha = createHash('sha256').update(readFileSync(runsc)).digest('hex');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `runsc-${sha}`);
-  rmSync(path, { force: true });
-  symlinkSync(runsc, path);
-  return path;
 }
 
 /** The counter image, unpacked once with umoci (as atelet will unpack images) into `<dir>/bundle`. */

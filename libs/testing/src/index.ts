@@ -10,6 +10,7 @@ export {
   type RedisInstance,
 } from './lib/redis';
 export { MissingComponentError, REPO_ROOT, TOOLS_DIR, findTool, isCI, requireTool } from './lib/tools';
+export { ateomToolsEnv, contentAddressedRunsc } from './lib/ateom-tools';
 export {
   REDIS_CLUSTER_SEEDS_ENV,
   REDIS_URL_ENV,

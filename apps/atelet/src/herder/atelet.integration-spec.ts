@@ -19,13 +19,13 @@ import {
   tempDir,
   unixSocketAccepts,
   type S3ServerInstance,
+  ateomToolsEnv,
 } from '@substrate/testing';
 import {
   NODE_COMPONENTS,
   HerderClient,
   type ActorLogRecord,
   ServiceProcess,
-  ateomToolsEnv,
   callCounter,
   endpointAddress,
   followActorLog,

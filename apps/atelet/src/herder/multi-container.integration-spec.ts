@@ -15,12 +15,12 @@ import {
   tcpAccepts,
   tempDir,
   unixSocketAccepts,
+  ateomToolsEnv,
 } from '@substrate/testing';
 import {
   NODE_COMPONENTS,
   HerderClient,
   ServiceProcess,
-  ateomToolsEnv,
   callCounter,
   endpointAddress,
   grpcFailure,

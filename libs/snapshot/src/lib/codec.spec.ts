@@ -495,11 +495,13 @@ describe('frames decoded on worker threads', () => {
 
   it('ends idle decode workers, so a daemon does not keep their buffers', async () => {
     const idleMs = framePool.idleMs;
-    framePool.idleMs = 50;
     try {
+      framePool.idleMs = 60_000;
       await decode(stream);
       expect(framePool.alive).toBeGreaterThan(0);
-      for (let i = 0; i < 100 && framePool.alive > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      framePool.idleMs = 50; // applies from the workers' next idle spell
+      await decode(stream);
+      for (let i = 0; i < 200 && framePool.alive > 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(framePool.alive).toBe(0);
       await decode(stream); // a new decode starts workers again
       expect((await readFile(join(dir, 'restored.img'))).equals(content)).toBe(true);

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 import { SnapshotIntegrityError, type IntegrityErrorCode } from './errors';
-import { ExtentList, sameExtents, dataBytes } from './extents';
+import { ExtentList, sameExtents, dataBytes, type Extent } from './extents';
 import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION, crc32Hex } from './format';
 import { Sha256Offload } from './hash-offload';
 import {
@@ -297,6 +297,30 @@ function safeNumber(value: bigint, what: string): number {
   return Number(value);
 }
 
+/** The object's SHA-256 against the manifest's `compressedSha256`; CHECKSUM_MISMATCH when they differ. */
+async function checkCompressedDigest(hash: Sha256Offload, entry: SnapshotFileEntry): Promise<void> {
+  const digest = await hash.digest();
+  if (digest !== entry.compressedSha256) {
+    throw new Violation(
+      'CHECKSUM_MISMATCH',
+      `compressed stream has sha256 ${digest}, the manifest says ${entry.compressedSha256 ?? ''}`,
+    );
+  }
+}
+
+/** The extents found, which must be the manifest's; EXTENT_MISMATCH when they are not. */
+function extentsAsListed(extents: ExtentList, entry: SnapshotFileEntry): Extent[] {
+  const found = extents.toArray();
+  if (!sameExtents(found, entry.extents)) {
+    throw new Violation(
+      'EXTENT_MISMATCH',
+      `holds ${found.length} extents with ${dataBytes(found)} data bytes, which differ from the manifest's ` +
+        `${entry.extents.length} extents with ${dataBytes(entry.extents)} bytes`,
+    );
+  }
+  return found;
+}
+
 /** Decodes and verifies one stream against its entry, handing extents to `sink`. */
 async function decodeInto(
   source: AsyncIterable<Uint8Array>,
@@ -356,13 +380,7 @@ async function decodeInto(
       );
     }
     if (counter.hash !== undefined) {
-      const digest = await counter.hash.digest();
-      if (digest !== entry.compressedSha256) {
-        throw new Violation(
-          'CHECKSUM_MISMATCH',
-          `compressed stream has sha256 ${digest}, the manifest says ${entry.compressedSha256 ?? ''}`,
-        );
-      }
+      await checkCompressedDigest(counter.hash, entry);
     } else {
       const crc = crc32Hex(counter.crc);
       if (crc !== entry.compressedCrc32) {
@@ -372,14 +390,7 @@ async function decodeInto(
         );
       }
     }
-    const found = extents.toArray();
-    if (!sameExtents(found, entry.extents)) {
-      throw new Violation(
-        'EXTENT_MISMATCH',
-        `holds ${found.length} extents with ${dataBytes(found)} data bytes, which differ from the manifest's ` +
-          `${entry.extents.length} extents with ${dataBytes(entry.extents)} bytes`,
-      );
-    }
+    const found = extentsAsListed(extents, entry);
     if (hash !== undefined) {
       const digest = await hash.digest();
       if (digest !== entry.sha256) {
@@ -485,13 +496,7 @@ async function decodeFramesInto(
     }
     await Promise.all(inFlight);
     if (failure !== undefined) throw failed;
-    const digest = await (counter.hash as Sha256Offload).digest();
-    if (digest !== entry.compressedSha256) {
-      throw new Violation(
-        'CHECKSUM_MISMATCH',
-        `compressed stream has sha256 ${digest}, the manifest says ${entry.compressedSha256 ?? ''}`,
-      );
-    }
+    await checkCompressedDigest(counter.hash as Sha256Offload, entry);
     const extents = new ExtentList();
     for (const { records } of results) {
       for (const [offset, length] of records) {
@@ -501,14 +506,7 @@ async function decodeFramesInto(
         extents.add(offset, length);
       }
     }
-    const found = extents.toArray();
-    if (!sameExtents(found, entry.extents)) {
-      throw new Violation(
-        'EXTENT_MISMATCH',
-        `holds ${found.length} extents with ${dataBytes(found)} data bytes, which differ from the manifest's ` +
-          `${entry.extents.length} extents with ${dataBytes(entry.extents)} bytes`,
-      );
-    }
+    const found = extentsAsListed(extents, entry);
     return {
       name: entry.name,
       rawSize: entry.rawSize,

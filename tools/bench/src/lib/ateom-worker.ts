@@ -7,8 +7,7 @@
 // `worker.client.run()` / `.checkpoint(scope)` / `.restore()`, the paths under `worker.paths`, and
 // `worker.stop()` at the end.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -16,7 +15,7 @@ import { credentials } from '@grpc/grpc-js';
 
 import { buildImage, COUNTER_DURABLE_DIR, COUNTER_PORT } from '@substrate/images';
 import { ateom } from '@substrate/proto';
-import { requireTool, unixSocketAccepts } from '@substrate/testing';
+import { ateomToolsEnv, contentAddressedRunsc, requireTool, unixSocketAccepts } from '@substrate/testing';
 
 import { unaryCall } from './grpc';
 
@@ -176,17 +175,6 @@ export class Ateom {
   }
 }
 
-/** A content-addressed runsc (`<dir>/runsc-<sha256>`, a symlink to the installed one), as atelet caches it. */
-export function contentAddressedRunsc(dir: string): string {
-  const runsc = requireTool('runsc');
-  const sha = createHash('sha256').update(readFileSync(runsc)).digest('hex');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `runsc-${sha}`);
-  rmSync(path, { force: true });
-  symlinkSync(runsc, path);
-  return path;
-}
-
 /** The containers runsc knows under the state root `stateDir` (`runsc list`), with their bundles. */
 export function runscList(stateDir: string): { id: string; bundle: string }[] {
   const out = execFileSync(requireTool('runsc'), [`--root=${stateDir}`, 'list', '--format=json'], {
@@ -281,13 +269,7 @@ export class CounterWorker {
         ATEOM_ROOT: root,
         ATEOM_WORKER: options.name,
         ATEOM_ENDPOINT_INDEX: String(options.endpointIndex),
-        ATEOM_RUNSC_PATH: requireTool('runsc'),
-        ATEOM_IP: requireTool('ip'),
-        ATEOM_NFT: requireTool('nft'),
-        ATEOM_SYSCTL: requireTool('sysctl'),
-        ATEOM_UNSHARE: requireTool('unshare'),
-        ATEOM_NSENTER: requireTool('nsenter'),
-        ATEOM_TAR: requireTool('tar'),
+        ...ateomToolsEnv(),
       },
       paths.socket,
     );
