@@ -27,7 +27,7 @@ import {
   type IntegrityErrorCode,
   type SnapshotFileEntry,
 } from '../index';
-import { framePool } from './frame-decode';
+import { framePool, framesWorthDecodingApart } from './frame-decode';
 
 let dir: string;
 useTempDir((path) => (dir = path));
@@ -508,6 +508,15 @@ describe('frames decoded on worker threads', () => {
     } finally {
       framePool.idleMs = idleMs;
     }
+  });
+
+  it('decodes on workers only objects of several frames of at most 64 MiB, and only with threads', () => {
+    const frame = (mib: number) => ({ compressed: mib * MiB, payload: mib * MiB });
+    expect(framesWorthDecodingApart([frame(16), frame(16)], 2)).toBe(true);
+    expect(framesWorthDecodingApart([frame(16), frame(16)], 1)).toBe(false);
+    expect(framesWorthDecodingApart([frame(16)], 4)).toBe(false);
+    expect(framesWorthDecodingApart(undefined, 4)).toBe(false);
+    expect(framesWorthDecodingApart([frame(16), frame(65)], 2)).toBe(false);
   });
 
   it('refuses a frame size below the read size', () => {

@@ -276,10 +276,25 @@ export function decodeFrame(job: FrameJob, threads: number): Promise<FrameResult
   });
 }
 
-/** True when frames of an entry can be decoded on workers: more than one, and threads are available. */
+/**
+ * Largest frame (compressed or decoded) decoded on a worker: a frame is held whole in memory there, so an
+ * object written with larger frames (a custom `frameSize`) streams through the calling thread instead.
+ */
+export const MAX_WORKER_FRAME_BYTES = 64 * 1024 * 1024;
+
+/**
+ * True when the frames of an entry are decoded on workers: more than one, none larger than
+ * {@link MAX_WORKER_FRAME_BYTES}, more than one thread wanted, and threads available.
+ */
 export function framesWorthDecodingApart(
   frames: readonly SnapshotFrame[] | undefined,
   threads: number,
 ): boolean {
-  return frames !== undefined && frames.length > 1 && threads > 1 && !unavailable;
+  return (
+    frames !== undefined &&
+    frames.length > 1 &&
+    threads > 1 &&
+    !unavailable &&
+    frames.every((f) => f.compressed <= MAX_WORKER_FRAME_BYTES && f.payload <= MAX_WORKER_FRAME_BYTES)
+  );
 }
