@@ -11,6 +11,7 @@ import {
   DEFAULT_DECODE_THREADS,
   FrameViolation,
   decodeFrame,
+  frameBuffer,
   framesWorthDecodingApart,
   type FrameResult,
 } from './frame-decode';
@@ -433,12 +434,13 @@ async function decodeFramesInto(
   // streaming decoder would. `failed` is thrown to unwind, then replaced by it once all frames have settled.
   let failure: { index: number; error: unknown } | undefined;
   const failed = new Error('a frame failed');
-  const dispatch = (index: number, frame: SnapshotFrame, buffer: Buffer): void => {
+  const dispatch = (index: number, frame: SnapshotFrame, buffer: ArrayBuffer): void => {
     const job = decodeFrame(
       {
         fd: handle.fd,
         index,
-        frame: buffer.buffer as ArrayBuffer,
+        frame: buffer,
+        length: frame.compressed,
         payload: frame.payload,
         first: index === 0,
         last: index === frames.length - 1,
@@ -461,8 +463,10 @@ async function decodeFramesInto(
   const payload = afterHeader(source, counter);
   try {
     let index = 0;
-    // Each frame is gathered into a buffer of its own, whose memory moves to the worker with the job.
-    let buffer = Buffer.allocUnsafeSlow(frames[0]?.compressed ?? 0);
+    // Each frame is gathered into a buffer of its own, whose memory moves to the worker with the job (and
+    // comes back with the answer, for a later frame).
+    let buffer = frameBuffer(frames[0]?.compressed ?? 0);
+    let view = new Uint8Array(buffer);
     let filled = 0;
     for await (const chunk of payload) {
       let rest = chunk;
@@ -474,14 +478,18 @@ async function decodeFramesInto(
             `is more than the ${entry.compressedSize} compressed bytes the manifest says`,
           );
         }
-        const take = Math.min(rest.length, buffer.length - filled);
-        buffer.set(rest.subarray(0, take), filled);
+        const take = Math.min(rest.length, frame.compressed - filled);
+        view.set(rest.subarray(0, take), filled);
         filled += take;
         rest = rest.subarray(take);
-        if (filled < buffer.length) continue;
+        if (filled < frame.compressed) continue;
         dispatch(index, frame, buffer);
         index++;
-        buffer = Buffer.allocUnsafeSlow(frames[index]?.compressed ?? 0);
+        const next = frames[index];
+        if (next !== undefined) {
+          buffer = frameBuffer(next.compressed);
+          view = new Uint8Array(buffer);
+        }
         filled = 0;
         // Two frames per thread in flight: one being decoded, one waiting, so no thread idles.
         while (inFlight.size >= 2 * threads && failure === undefined) await Promise.race(inFlight);

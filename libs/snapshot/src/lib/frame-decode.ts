@@ -22,8 +22,10 @@ export interface FrameJob {
   readonly fd: number;
   /** The frame's position in the object (for messages). */
   readonly index: number;
-  /** The frame's compressed bytes (transferred). */
+  /** Holds the frame's compressed bytes from its start (transferred there and back). */
   readonly frame: ArrayBuffer;
+  /** The frame's length in `frame`. */
+  readonly length: number;
   /** Payload bytes the frame must decode to. */
   readonly payload: number;
   /** The first frame starts with the file size, which must be `rawSize`. */
@@ -54,6 +56,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
 const binding = require(workerData.zstd);
 let payload = Buffer.alloc(0);
+// One context per worker, reset between frames: a fresh one would allocate (and fault in) its window again.
+const dctx = new binding.DCtx();
 
 function fail(code, message) {
   const error = new Error(message);
@@ -68,9 +72,10 @@ function safe(value, what) {
 
 function decode(job) {
   // One more byte than expected, so a frame that decodes to more is noticed.
-  if (payload.length < job.payload + 1) payload = Buffer.allocUnsafe(job.payload + 1);
-  const input = Buffer.from(job.frame);
-  const dctx = new binding.DCtx();
+  // Rounded up to whole MiB, so frames of slightly different sizes reuse it.
+  if (payload.length < job.payload + 1) payload = Buffer.allocUnsafe(Math.ceil((job.payload + 1) / 1048576) * 1048576);
+  const input = Buffer.from(job.frame, 0, job.length);
+  dctx.reset(binding.ResetDirective.sessionOnly);
   let consumed = 0;
   let produced = 0;
   for (;;) {
@@ -131,23 +136,49 @@ function decode(job) {
   return { records };
 }
 
+// Every answer hands the frame's buffer back, for the next frame.
 parentPort.on('message', (job) => {
+  let answer;
   try {
-    parentPort.postMessage({ ok: decode(job) });
+    answer = { ok: decode(job) };
   } catch (error) {
-    parentPort.postMessage(
+    answer =
       error && error.violation
         ? { violation: { code: error.violation, message: error.message } }
-        : { failed: { message: String(error && error.message), code: error && error.code } },
-    );
+        : { failed: { message: String(error && error.message), code: error && error.code } };
   }
+  answer.frame = job.frame;
+  parentPort.postMessage(answer, [job.frame]);
 });
 `;
 
-type Answer =
+type Answer = { frame: ArrayBuffer } & (
   | { ok: FrameResult }
   | { violation: { code: IntegrityErrorCode; message: string } }
-  | { failed: { message: string; code?: string } };
+  | { failed: { message: string; code?: string } }
+);
+
+/**
+ * Frame buffers back from the workers, for the next frames: fresh 16 MiB allocations each cost a page
+ * fault per 4 KiB as they are filled and push V8 into major garbage collections (external memory).
+ */
+const spareBuffers: ArrayBuffer[] = [];
+/** Spare buffers kept at most. */
+const SPARE_BUFFERS = 8;
+
+/**
+ * A buffer of at least `length` bytes for a frame: a spare one when one is large enough, else a new one
+ * (rounded up to 1 MiB, so frames of similar sizes share buffers).
+ */
+export function frameBuffer(length: number): ArrayBuffer {
+  const at = spareBuffers.findIndex((buffer) => buffer.byteLength >= length);
+  if (at >= 0) return spareBuffers.splice(at, 1)[0] as ArrayBuffer;
+  return new ArrayBuffer(Math.ceil(Math.max(length, 1) / 2 ** 20) * 2 ** 20);
+}
+
+function spare(buffer: ArrayBuffer): void {
+  if (buffer.byteLength > 0 && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(buffer);
+}
 
 interface PoolWorker {
   readonly worker: Worker;
@@ -193,6 +224,7 @@ function spawn(): PoolWorker | undefined {
   live++;
   const entry: PoolWorker = { worker };
   worker.on('message', (answer: Answer) => {
+    spare(answer.frame);
     const current = entry.current;
     entry.current = undefined;
     worker.unref();
