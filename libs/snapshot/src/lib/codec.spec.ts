@@ -493,7 +493,7 @@ describe('frames decoded on worker threads', () => {
     await expectIntegrity(() => decode(bytes, swapped), 'CHECKSUM_MISMATCH', 'pages.img');
   });
 
-  it('ends idle decode workers, so a daemon does not keep their buffers', async () => {
+  it('ends idle decode workers and drops the spare frame buffers, so a daemon does not keep them', async () => {
     const idleMs = framePool.idleMs;
     try {
       framePool.idleMs = 60_000;
@@ -501,8 +501,10 @@ describe('frames decoded on worker threads', () => {
       expect(framePool.alive).toBeGreaterThan(0);
       framePool.idleMs = 50; // applies from the workers' next idle spell
       await decode(stream);
+      expect(framePool.spareBuffers).toBeGreaterThan(0);
       for (let i = 0; i < 200 && framePool.alive > 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(framePool.alive).toBe(0);
+      expect(framePool.spareBuffers).toBe(0);
       await decode(stream); // a new decode starts workers again
       expect((await readFile(join(dir, 'restored.img'))).equals(content)).toBe(true);
     } finally {

@@ -163,8 +163,8 @@ type Answer = { frame: ArrayBuffer } & (
  * fault per 4 KiB as they are filled and push V8 into major garbage collections (external memory).
  */
 const spareBuffers: ArrayBuffer[] = [];
-/** Spare buffers kept at most. */
-const SPARE_BUFFERS = 8;
+/** Spare buffers kept at most (two frames per thread are in flight); dropped when the pool goes idle. */
+const SPARE_BUFFERS = 6;
 
 /**
  * A buffer of at least `length` bytes for a frame: a spare one when one is large enough, else a new one
@@ -205,6 +205,10 @@ export const framePool = {
   /** Workers alive, busy or idle. */
   get alive(): number {
     return live;
+  },
+  /** Frame buffers kept for the next frames. */
+  get spareBuffers(): number {
+    return spareBuffers.length;
   },
 };
 
@@ -289,6 +293,7 @@ function next(entry: PoolWorker): void {
     entry.retired = true;
     live--;
     void entry.worker.terminate();
+    if (live === 0) spareBuffers.length = 0; // idle altogether: let the frame buffers go too
   }, framePool.idleMs);
   entry.idleTimer.unref();
 }
