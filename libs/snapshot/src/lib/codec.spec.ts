@@ -469,7 +469,7 @@ describe('frames decoded on worker threads', () => {
     // Move one compressed byte from the first frame to the second: sums unchanged, boundary wrong.
     frames[0] = { ...a, compressed: a.compressed - 1 };
     frames[1] = { ...b, compressed: b.compressed + 1 };
-    await expectIntegrity(() => decode(stream, { ...entry, frames }), 'TRUNCATED', 'pages.img');
+    await expectIntegrity(() => decode(stream, { ...entry, frames }), 'CORRUPT_STREAM', 'pages.img');
     frames[0] = { ...a, compressed: a.compressed + 1 };
     frames[1] = { ...b, compressed: b.compressed - 1 };
     await expectIntegrity(() => decode(stream, { ...entry, frames }), 'CORRUPT_STREAM', 'pages.img');
@@ -512,13 +512,23 @@ describe('frames decoded on worker threads', () => {
     }
   });
 
-  it('decodes on workers only objects of several frames of at most 64 MiB, and only with threads', () => {
+  it('decodes on workers only objects of several frames of at most 72 MiB, and only with threads', () => {
     const frame = (mib: number) => ({ compressed: mib * MiB, payload: mib * MiB });
     expect(framesWorthDecodingApart([frame(16), frame(16)], 2)).toBe(true);
     expect(framesWorthDecodingApart([frame(16), frame(16)], 1)).toBe(false);
     expect(framesWorthDecodingApart([frame(16)], 4)).toBe(false);
     expect(framesWorthDecodingApart(undefined, 4)).toBe(false);
-    expect(framesWorthDecodingApart([frame(16), frame(65)], 2)).toBe(false);
+    expect(framesWorthDecodingApart([frame(16), frame(65)], 2)).toBe(true); // frameSize 64 MiB + a record
+    expect(framesWorthDecodingApart([frame(16), frame(73)], 2)).toBe(false);
+  });
+
+  it('refuses a thread count it cannot use, before reading or writing anything', async () => {
+    for (const threads of [0, 1.5, 17, Infinity]) {
+      await expect(
+        decodeToFile(chunked(stream), entry, join(dir, 'restored.img'), { threads }),
+      ).rejects.toThrow(/decode threads must be an integer from 1 to 16/);
+    }
+    expect(await listDir(dir)).toEqual(['pages.img']);
   });
 
   it('refuses a frame size below the read size', () => {

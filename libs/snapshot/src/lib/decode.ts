@@ -298,6 +298,14 @@ function safeNumber(value: bigint, what: string): number {
   return Number(value);
 }
 
+/** `threads` of {@link DecodeOptions}: an integer from 1 to 16. */
+function checkDecodeThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 1 || threads > 16) {
+    throw new RangeError(`decode threads must be an integer from 1 to 16, got ${threads}`);
+  }
+  return threads;
+}
+
 /** The object's SHA-256 against the manifest's `compressedSha256`; CHECKSUM_MISMATCH when they differ. */
 async function checkCompressedDigest(hash: Sha256Offload, entry: SnapshotFileEntry): Promise<void> {
   const digest = await hash.digest();
@@ -576,6 +584,7 @@ export async function decodeToFile(
   options: DecodeOptions = {},
 ): Promise<DecodeResult> {
   validateFileEntry(entry);
+  const threads = checkDecodeThreads(options.threads ?? DEFAULT_DECODE_THREADS);
   const temp = join(dirname(destPath), `.${basename(destPath)}.partial-${randomBytes(6).toString('hex')}`);
   let handle: FileHandle;
   try {
@@ -586,7 +595,6 @@ export async function decodeToFile(
   }
   let published = false;
   try {
-    const threads = options.threads ?? DEFAULT_DECODE_THREADS;
     const recycler = new OutputRecycler();
     const result =
       entry.compressedSha256 !== undefined && framesWorthDecodingApart(entry.frames, threads)

@@ -91,7 +91,7 @@ function decode(job) {
     if (produced > job.payload) fail('CORRUPT_STREAM', 'has a frame that decodes to more than its ' + job.payload + ' payload bytes');
     if (hint === 0) break;
     if (used === 0 && out === 0) {
-      fail('TRUNCATED', 'has frame ' + job.index + ' end inside its zstd data after the ' + input.length + ' bytes the manifest gives it');
+      fail('CORRUPT_STREAM', 'has frame ' + job.index + ' end inside its zstd data after the ' + input.length + ' bytes the manifest gives it');
     }
   }
   if (consumed !== input.length) fail('CORRUPT_STREAM', 'has ' + (input.length - consumed) + ' bytes after the zstd data of frame ' + job.index);
@@ -188,6 +188,8 @@ interface PoolWorker {
   idleTimer?: NodeJS.Timeout;
   /** Counted out of `live` already (ended for idleness), so a new worker may start while it exits. */
   retired?: boolean;
+  /** Whether it ever answered: a worker that dies before its first answer cannot run here at all. */
+  answered?: boolean;
 }
 
 const idle: PoolWorker[] = [];
@@ -228,6 +230,7 @@ function spawn(): PoolWorker | undefined {
   live++;
   const entry: PoolWorker = { worker };
   worker.on('message', (answer: Answer) => {
+    entry.answered = true;
     spare(answer.frame);
     const current = entry.current;
     entry.current = undefined;
@@ -257,13 +260,24 @@ function spawn(): PoolWorker | undefined {
   worker.on('error', died);
   worker.on('exit', (code) => {
     if (entry.retired !== true) live--;
+    // A worker that could not even decode one frame (its zstd binding failed to load, say): decode on
+    // the calling thread from now on.
+    if (entry.answered !== true && entry.retired !== true) unavailable = true;
     died(new Error(`frame decode worker exited with code ${code}`));
-    // Jobs waiting for a worker must not wait for this one: start another for them.
+    if (entry.retired === true) return;
+    // Jobs waiting for a worker must not wait for this one: start another for them, or fail them all.
     const queued = waiting.shift();
     if (queued === undefined) return;
     const replacement = spawn();
-    if (replacement === undefined) queued.reject(new Error('no frame decode worker could be started'));
-    else run(replacement, queued.job, queued.resolve, queued.reject);
+    if (replacement !== undefined) {
+      run(replacement, queued.job, queued.resolve, queued.reject);
+    } else if (live === 0) {
+      for (const job of [queued, ...waiting.splice(0)]) {
+        job.reject(new Error('no frame decode worker could be started'));
+      }
+    } else {
+      waiting.unshift(queued); // a live worker takes it when it is done
+    }
   });
   return entry;
 }
@@ -274,6 +288,7 @@ function run(
   resolve: (r: FrameResult) => void,
   reject: (e: unknown) => void,
 ): void {
+  clearTimeout(entry.idleTimer);
   entry.current = { resolve, reject };
   entry.worker.ref(); // the job keeps the process alive until its answer arrives
   entry.worker.postMessage(job, [job.frame]);
@@ -315,9 +330,11 @@ export function decodeFrame(job: FrameJob, threads: number): Promise<FrameResult
 
 /**
  * Largest frame (compressed or decoded) decoded on a worker: a frame is held whole in memory there, so an
- * object written with larger frames (a custom `frameSize`) streams through the calling thread instead.
+ * object written with larger frames streams through the calling thread instead. A frame overshoots its
+ * `frameSize` by up to one record (a read chunk, 1 MiB by default), so a `frameSize` of up to 64 MiB stays
+ * below it.
  */
-export const MAX_WORKER_FRAME_BYTES = 64 * 1024 * 1024;
+export const MAX_WORKER_FRAME_BYTES = 72 * 1024 * 1024;
 
 /**
  * True when the frames of an entry are decoded on workers: more than one, none larger than
