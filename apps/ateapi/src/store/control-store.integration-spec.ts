@@ -30,6 +30,8 @@ describeWithComponents(['redis-server'], 'ControlStore actor records', () => {
     let connection: RedisConnection;
     let store: ControlStore;
     const space = `records-${mode}`;
+    /** Worker pools of this run: Redis outlives a test run, and the worker index is shared. */
+    const pool = (name: string) => `${name}-${mode}-${process.pid}`;
 
     beforeAll(async () => {
       const { url, clusterSeeds } = jestRedis();
@@ -99,47 +101,82 @@ describeWithComponents(['redis-server'], 'ControlStore actor records', () => {
       expect(await connection.client.exists(key)).toBe(0);
     });
 
-    it('lists workers through the index: prunes entries without a record, renewals put entries back', async () => {
+    it('lists workers through the index: prunes entries missing past a grace period, renewals put entries back', async () => {
+      let clock = 1_000_000;
+      const indexed = new ControlStore(connection, {}, () => clock);
       const worker = (pod: string): ateapi.Worker =>
-        ateapi.Worker.fromPartial({ workerNamespace: 'ns', workerPool: `index-${mode}`, workerPod: pod });
-      const keyOf = (pod: string) => workerKey('ns', `index-${mode}`, pod);
-      const listed = async () => (await store.listWorkers()).map((w) => w.workerPod);
+        ateapi.Worker.fromPartial({ workerNamespace: 'ns', workerPool: pool('index'), workerPod: pod });
+      const keyOf = (pod: string) => workerKey('ns', pool('index'), pod);
+      const listed = async () => (await indexed.listWorkers()).map((w) => w.workerPod);
+      const inIndex = (pod: string) => connection.client.sismember(WORKER_INDEX_KEY, keyOf(pod));
 
-      const a = await store.putWorker(worker('a'));
+      const a = await indexed.putWorker(worker('a'));
       expect(await listed()).toContain('a');
-      expect(await connection.client.sismember(WORKER_INDEX_KEY, keyOf('a'))).toBe(1);
+      expect(await inIndex('a')).toBe(1);
 
-      // What a crash between a delete and its index update leaves: an entry without a record.
+      // An entry without a record (a deleted worker, or a create between its two writes) is kept for the
+      // grace period, then pruned.
       await connection.client.sadd(WORKER_INDEX_KEY, keyOf('ghost'));
       expect(await listed()).not.toContain('ghost');
-      expect(await connection.client.sismember(WORKER_INDEX_KEY, keyOf('ghost'))).toBe(0);
+      expect(await inIndex('ghost')).toBe(1);
+      clock += 29_000;
+      await listed();
+      expect(await inIndex('ghost')).toBe(1);
+      clock += 2_000;
+      await listed();
+      expect(await inIndex('ghost')).toBe(0);
 
-      // An entry pruned while its worker was being created comes back with the next lease renewal.
+      // An entry lost anyway comes back with the worker's next lease renewal.
       await connection.client.srem(WORKER_INDEX_KEY, keyOf('a'));
       expect(await listed()).not.toContain('a');
-      await store.renewWorkerLease(a, Date.now() + 10_000);
+      await indexed.renewWorkerLease(a, Date.now() + 10_000);
       expect(await listed()).toContain('a');
 
-      await store.deleteWorker(a);
+      // A deleted worker leaves the listing at once and the index after the grace period.
+      await indexed.deleteWorker({ ...a, version: a.version });
       expect(await listed()).not.toContain('a');
-      expect(await connection.client.sismember(WORKER_INDEX_KEY, keyOf('a'))).toBe(0);
+      clock += 31_000;
+      await listed();
+      expect(await inIndex('a')).toBe(0);
+    });
+
+    it('adds to the index, in the background, workers it lacks (older replicas, lost index writes)', async () => {
+      const reconciling = new ControlStore(connection, { workerIndexReconcileMs: 0 });
+      await reconciling.listWorkers(); // builds the index (sets the marker) and starts a reconciliation
+      await reconciling.settleWorkerIndex();
+      const lost = ateapi.Worker.fromPartial({
+        workerNamespace: 'ns',
+        workerPool: pool('lost'),
+        workerPod: 'p',
+        version: 2,
+      });
+      const key = workerKey('ns', pool('lost'), 'p');
+      await connection.client.hset(key, 'v', '2', 'd', Buffer.from(ateapi.Worker.encode(lost).finish()));
+      const find = (workers: ateapi.Worker[]) => workers.find((w) => w.workerPool === pool('lost'));
+      // This listing starts a reconciliation in the background and answers from the index as it is.
+      expect(find(await reconciling.listWorkers())).toBeUndefined();
+      await reconciling.settleWorkerIndex();
+      expect(find(await reconciling.listWorkers())).toEqual(lost);
+      await reconciling.settleWorkerIndex();
+      await connection.client.del(key);
     });
 
     it('indexes once the workers written before the index existed', async () => {
       const old = ateapi.Worker.fromPartial({
         workerNamespace: 'ns',
-        workerPool: `old-${mode}`,
+        workerPool: pool('old'),
         workerPod: 'p',
         version: 4,
       });
-      const key = workerKey('ns', `old-${mode}`, 'p');
+      const key = workerKey('ns', pool('old'), 'p');
+      const find = (workers: ateapi.Worker[]) => workers.find((w) => w.workerPool === pool('old'));
       await connection.client.hset(key, 'v', '4', 'd', Buffer.from(ateapi.Worker.encode(old).finish()));
       await connection.client.del(WORKER_INDEX_BUILT_KEY);
       const fresh = new ControlStore(connection); // another process, started after the upgrade
-      expect((await fresh.listWorkers()).find((w) => w.workerPod === 'p')).toEqual(old);
+      expect(find(await fresh.listWorkers())).toEqual(old);
       expect(await connection.client.get(WORKER_INDEX_BUILT_KEY)).toBe('1');
       await connection.client.del(key);
-      expect((await fresh.listWorkers()).find((w) => w.workerPod === 'p')).toBeUndefined();
+      expect(find(await fresh.listWorkers())).toBeUndefined();
     });
   });
 });

@@ -43,11 +43,33 @@ export interface StoredAtespace {
  * compare-and-set on the record's version, made in one Lua script (standalone and cluster alike).
  * Records are the API protobufs; the version lives beside the data and is copied into it on read.
  */
+/** Tuning of the {@link ControlStore}; the defaults suit production. */
+export interface ControlStoreOptions {
+  /** How long a worker index entry must lack its record before a listing prunes it (default 30 s). */
+  readonly workerIndexPruneGraceMs?: number;
+  /** How often a listing starts a background SCAN that adds unindexed workers (default 15 min). */
+  readonly workerIndexReconcileMs?: number;
+}
+
 export class ControlStore {
   /** Whether this process has seen the worker index built (see {@link buildWorkerIndex}). */
   private workerIndexBuilt = false;
+  private workerIndexReconciledAt = 0;
+  private reconciling: Promise<void> | undefined;
+  /** Index entries seen without a record, and since when (this process's clock). */
+  private readonly missingSince = new Map<string, number>();
+  private readonly options: Required<ControlStoreOptions>;
 
-  constructor(private readonly connection: RedisConnection) {}
+  constructor(
+    private readonly connection: RedisConnection,
+    options: ControlStoreOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.options = {
+      workerIndexPruneGraceMs: options.workerIndexPruneGraceMs ?? 30_000,
+      workerIndexReconcileMs: options.workerIndexReconcileMs ?? 15 * 60_000,
+    };
+  }
 
   private get redis() {
     return this.connection.client;
@@ -245,25 +267,49 @@ export class ControlStore {
     return lease ? { ...worker, leaseExpiresUnixMs: Number(lease.toString()) } : worker;
   }
 
-  /** Deletes a worker if its version is still `version`, then its index entry. */
+  /**
+   * Deletes a worker if its version is still `version`. Its index entry stays until a listing prunes it: a
+   * removal here could race another replica re-creating the worker and unlist the new record.
+   */
   async deleteWorker(worker: ateapi.Worker): Promise<void> {
     const key = workerKey(worker.workerNamespace, worker.workerPool, worker.workerPod);
     checkWrite(await this.redis.ateDel(key, String(worker.version)), `worker ${key}`);
-    await this.redis.srem(WORKER_INDEX_KEY, key);
   }
 
   /**
    * Every worker record, read through the worker index (one SMEMBERS and one HMGET per worker, whatever
-   * the number of actors). Entries whose record is gone (a crash between a delete and its index update, or
-   * a create still in flight) are pruned; a live worker's entry comes back with its next lease renewal.
+   * the number of actors). An entry whose record has been missing for the prune grace period (a deleted
+   * worker) is pruned; the grace leaves creates in flight alone (their entry is written before their
+   * record). A slow periodic SCAN adds records the index lacks (written by a replica older than the index,
+   * or index writes lost in a Redis failover); it runs in the background.
    */
   async listWorkers(): Promise<ateapi.Worker[]> {
     await this.buildWorkerIndex();
+    this.reconcileWorkerIndexWhenDue();
     const keys = await this.redis.smembers(WORKER_INDEX_KEY);
     const workers = await Promise.all(keys.map((key) => this.readWorker(key)));
-    const gone = keys.filter((_key, i) => workers[i] === undefined);
-    if (gone.length > 0) await this.redis.srem(WORKER_INDEX_KEY, ...gone);
+    await this.pruneWorkerIndex(keys.filter((_key, i) => workers[i] === undefined));
     return workers.filter((w): w is ateapi.Worker => w !== undefined);
+  }
+
+  /** Prunes the entries missing for the grace period; an entry whose record has appeared is kept. */
+  private async pruneWorkerIndex(missing: readonly string[]): Promise<void> {
+    const now = this.now();
+    const seen = new Set(missing);
+    for (const key of this.missingSince.keys()) if (!seen.has(key)) this.missingSince.delete(key);
+    const due: string[] = [];
+    for (const key of missing) {
+      const since = this.missingSince.get(key);
+      if (since === undefined) this.missingSince.set(key, now);
+      if (now - (since ?? now) >= this.options.workerIndexPruneGraceMs) due.push(key);
+    }
+    if (due.length === 0) return;
+    await this.redis.srem(WORKER_INDEX_KEY, ...due);
+    for (const key of due) this.missingSince.delete(key);
+    // A create may have written its record since the read: put its entry back.
+    const back = await Promise.all(due.map((key) => this.redis.exists(key)));
+    const revived = due.filter((_key, i) => back[i] === 1);
+    if (revived.length > 0) await this.redis.sadd(WORKER_INDEX_KEY, ...revived);
   }
 
   /**
@@ -273,11 +319,33 @@ export class ControlStore {
   private async buildWorkerIndex(): Promise<void> {
     if (this.workerIndexBuilt) return;
     if ((await this.redis.exists(WORKER_INDEX_BUILT_KEY)) === 0) {
-      const keys = await this.scanAll(`${WORKER_PREFIX}*`);
-      if (keys.length > 0) await this.redis.sadd(WORKER_INDEX_KEY, ...keys);
+      await this.indexAllWorkers();
       await this.redis.set(WORKER_INDEX_BUILT_KEY, '1');
     }
     this.workerIndexBuilt = true;
+    this.workerIndexReconciledAt = this.now();
+  }
+
+  private reconcileWorkerIndexWhenDue(): void {
+    if (this.reconciling || this.now() - this.workerIndexReconciledAt < this.options.workerIndexReconcileMs) {
+      return;
+    }
+    this.reconciling = this.indexAllWorkers()
+      .catch(() => undefined) // tried again when next due
+      .finally(() => {
+        this.workerIndexReconciledAt = this.now();
+        this.reconciling = undefined;
+      });
+  }
+
+  /** Waits for a reconciliation in progress (tests, shutdown). */
+  async settleWorkerIndex(): Promise<void> {
+    await this.reconciling;
+  }
+
+  private async indexAllWorkers(): Promise<void> {
+    const keys = await this.scanAll(`${WORKER_PREFIX}*`);
+    if (keys.length > 0) await this.redis.sadd(WORKER_INDEX_KEY, ...keys);
   }
 
   // ---- atespaces ------------------------------------------------------------------------------
