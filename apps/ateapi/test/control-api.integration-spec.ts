@@ -405,6 +405,46 @@ describeWithComponents(['redis-server'], 'ateapi.Control over gRPC', () => {
         }),
       ]);
     });
+
+    it("a node's report reads that node's workers, not every worker of the cluster", async () => {
+      const registration = (node: string, pod: string) => ({
+        nodeName: node,
+        ateletEndpoint: '127.0.0.1:1',
+        leaseSeconds: 30,
+        workers: [
+          {
+            workerNamespace: 'default',
+            workerPool: 'wide',
+            workerPod: pod,
+            ip: '127.0.0.1',
+            workerPodUid: pod,
+            httpPort: 1,
+          },
+        ],
+      });
+      for (let n = 0; n < 20; n++)
+        await call(api.registry, 'reportWorkers', registration(`wide-${n}`, `wide-${n}`));
+      const listing = jest.spyOn(api.plane.store, 'listWorkers');
+      const reads = jest.spyOn(api.plane.store, 'getWorker');
+      try {
+        const again = await call(api.registry, 'reportWorkers', registration('wide-0', 'wide-0'));
+        expect(again).toMatchObject({ added: 0, removed: 0 });
+        expect(listing).not.toHaveBeenCalled();
+        expect(reads.mock.calls.length).toBeLessThanOrEqual(2);
+        // A worker the node no longer reports is still removed.
+        const dropped = await call(api.registry, 'reportWorkers', {
+          ...registration('wide-1', 'x'),
+          workers: [],
+        });
+        expect(dropped).toMatchObject({ removed: 1 });
+        expect(
+          (await call(api.control, 'listWorkers', {})).workers.some((w) => w.workerPod === 'wide-1'),
+        ).toBe(false);
+      } finally {
+        listing.mockRestore();
+        reads.mockRestore();
+      }
+    });
   });
 
   it('DebugClear is refused unless enabled', async () => {

@@ -56,7 +56,7 @@ export class WorkerRegistry {
           );
     const expires = this.now() + leaseSeconds * 1000;
 
-    await this.directory.refresh();
+    await this.reloadNode(request);
     let added = 0;
     const listed = new Set<string>();
     for (const registration of request.workers) {
@@ -103,6 +103,29 @@ export class WorkerRegistry {
       }
     }
     return { leaseSeconds, added, removed };
+  }
+
+  /**
+   * Brings the directory's view of this node up to date: the workers the report lists and those the
+   * directory knows on the node, each read again (not every worker of the cluster: a report costs the
+   * node's size, not the cluster's). A worker of the node written by another replica that this directory
+   * has not seen yet is left to the next report, after the periodic refresh.
+   */
+  private async reloadNode(request: ateapi.ReportWorkersRequest): Promise<void> {
+    const targets = new Map<string, ateapi.Worker>();
+    for (const registration of request.workers) {
+      const worker: ateapi.Worker = {
+        ...ateapi.Worker.fromPartial({}),
+        workerNamespace: registration.workerNamespace,
+        workerPool: registration.workerPool,
+        workerPod: registration.workerPod,
+      };
+      targets.set(keyOfWorker(worker), worker);
+    }
+    for (const worker of this.directory.all()) {
+      if (worker.nodeName === request.nodeName) targets.set(keyOfWorker(worker), worker);
+    }
+    await Promise.all([...targets.values()].map((worker) => this.directory.reload(worker)));
   }
 
   /** Removes every worker whose lease has run out (after resetting its actor). */
