@@ -3,17 +3,17 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-import { SnapshotIntegrityError, type IntegrityErrorCode } from './errors';
+import { SnapshotIntegrityError } from './errors';
 import { ExtentList, sameExtents, dataBytes, type Extent } from './extents';
 import { STREAM_HEADER_LENGTH, STREAM_MAGIC, STREAM_VERSION, crc32Hex } from './format';
 import { Sha256Offload } from './hash-offload';
 import {
   DEFAULT_DECODE_THREADS,
-  FrameViolation,
   decodeFrame,
   frameBuffer,
   framesWorthDecodingApart,
   type FrameResult,
+  Violation,
 } from './frame-decode';
 import { validateFileEntry, type SnapshotFileEntry, type SnapshotFrame } from './manifest';
 import { CorruptFrameError, TruncatedFrameError, decompressZstd, type OutputBuffers } from './zstd';
@@ -172,16 +172,6 @@ class CoalescingWriter implements ExtentSink {
         done += n;
       }
     }
-  }
-}
-
-/** Internal marker: the stream is wrong in a way the decoder detected itself. */
-class Violation extends Error {
-  constructor(
-    readonly code: IntegrityErrorCode,
-    message: string,
-  ) {
-    super(message);
   }
 }
 
@@ -535,10 +525,7 @@ async function decodeFramesInto(
     await Promise.allSettled(inFlight);
     await payload.return(undefined);
     const reported = error === failed && failure !== undefined ? failure.error : error;
-    throw toIntegrityError(
-      reported instanceof FrameViolation ? new Violation(reported.code, reported.message) : reported,
-      entry.name,
-    );
+    throw toIntegrityError(reported, entry.name);
   }
 }
 

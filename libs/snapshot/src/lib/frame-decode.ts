@@ -40,8 +40,11 @@ export interface FrameResult {
   readonly records: readonly (readonly [number, number])[];
 }
 
-/** A frame the worker refused: the integrity code and what was wrong. */
-export class FrameViolation extends Error {
+/**
+ * The stream is wrong in a way a decoder detected itself (a worker refusing its frame, or the calling
+ * thread): an integrity code and what was wrong, turned into a `SnapshotIntegrityError` naming the file.
+ */
+export class Violation extends Error {
   constructor(
     readonly code: IntegrityErrorCode,
     message: string,
@@ -238,7 +241,7 @@ function spawn(): PoolWorker | undefined {
     if (current !== undefined) {
       if ('ok' in answer) current.resolve(answer.ok);
       else if ('violation' in answer) {
-        current.reject(new FrameViolation(answer.violation.code, answer.violation.message));
+        current.reject(new Violation(answer.violation.code, answer.violation.message));
       } else {
         // A failed write: the file system's error, as the calling thread's writes would throw it.
         const error = new Error(answer.failed.message) as Error & { code?: string };
@@ -315,7 +318,7 @@ function next(entry: PoolWorker): void {
 
 /**
  * Decodes one frame on a pool worker (at most `threads` workers exist; jobs beyond them wait in order).
- * Rejects with {@link FrameViolation} for a bad frame, with the file system's error for a failed write, and
+ * Rejects with {@link Violation} for a bad frame, with the file system's error for a failed write, and
  * with a plain error when no worker could be started (from then on {@link framesWorthDecodingApart} is
  * false, and callers decode on their own thread).
  */
