@@ -32,6 +32,25 @@ describeWithComponents(['redis-server'], 'ControlStore actor records', () => {
     const space = `records-${mode}`;
     /** Worker pools of this run: Redis outlives a test run, and the worker index is shared. */
     const pool = (name: string) => `${name}-${mode}-${process.pid}`;
+    /** Writes worker `p` of pool `name` straight into Redis, as a replica that keeps no index would. */
+    const writeRawWorker = async (name: string, version: number) => {
+      const worker = ateapi.Worker.fromPartial({
+        workerNamespace: 'ns',
+        workerPool: pool(name),
+        workerPod: 'p',
+        version,
+      });
+      const key = workerKey('ns', pool(name), 'p');
+      await connection.client.hset(
+        key,
+        'v',
+        String(version),
+        'd',
+        Buffer.from(ateapi.Worker.encode(worker).finish()),
+      );
+      const find = (workers: ateapi.Worker[]) => workers.find((w) => w.workerPool === pool(name));
+      return { worker, key, find };
+    };
 
     beforeAll(async () => {
       const { url, clusterSeeds } = jestRedis();
@@ -144,15 +163,7 @@ describeWithComponents(['redis-server'], 'ControlStore actor records', () => {
       const reconciling = new ControlStore(connection, { workerIndexReconcileMs: 0 });
       await reconciling.listWorkers(); // builds the index (sets the marker) and starts a reconciliation
       await reconciling.settleWorkerIndex();
-      const lost = ateapi.Worker.fromPartial({
-        workerNamespace: 'ns',
-        workerPool: pool('lost'),
-        workerPod: 'p',
-        version: 2,
-      });
-      const key = workerKey('ns', pool('lost'), 'p');
-      await connection.client.hset(key, 'v', '2', 'd', Buffer.from(ateapi.Worker.encode(lost).finish()));
-      const find = (workers: ateapi.Worker[]) => workers.find((w) => w.workerPool === pool('lost'));
+      const { worker: lost, key, find } = await writeRawWorker('lost', 2);
       // This listing starts a reconciliation in the background and answers from the index as it is.
       expect(find(await reconciling.listWorkers())).toBeUndefined();
       await reconciling.settleWorkerIndex();
@@ -162,15 +173,7 @@ describeWithComponents(['redis-server'], 'ControlStore actor records', () => {
     });
 
     it('indexes once the workers written before the index existed', async () => {
-      const old = ateapi.Worker.fromPartial({
-        workerNamespace: 'ns',
-        workerPool: pool('old'),
-        workerPod: 'p',
-        version: 4,
-      });
-      const key = workerKey('ns', pool('old'), 'p');
-      const find = (workers: ateapi.Worker[]) => workers.find((w) => w.workerPool === pool('old'));
-      await connection.client.hset(key, 'v', '4', 'd', Buffer.from(ateapi.Worker.encode(old).finish()));
+      const { worker: old, key, find } = await writeRawWorker('old', 4);
       await connection.client.del(WORKER_INDEX_BUILT_KEY);
       const fresh = new ControlStore(connection); // another process, started after the upgrade
       expect(find(await fresh.listWorkers())).toEqual(old);

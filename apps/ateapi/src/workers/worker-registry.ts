@@ -56,22 +56,22 @@ export class WorkerRegistry {
           );
     const expires = this.now() + leaseSeconds * 1000;
 
-    await this.reloadNode(request);
+    const reported = request.workers.map((registration): ateapi.Worker => ({
+      ...ateapi.Worker.fromPartial({}),
+      workerNamespace: registration.workerNamespace,
+      workerPool: registration.workerPool,
+      workerPod: registration.workerPod,
+      ip: registration.ip,
+      httpPort: registration.httpPort,
+      workerPodUid: registration.workerPodUid,
+      nodeName: request.nodeName,
+      ateletEndpoint: request.ateletEndpoint,
+      leaseExpiresUnixMs: expires,
+    }));
+    await this.reloadNode(request.nodeName, reported);
     let added = 0;
     const listed = new Set<string>();
-    for (const registration of request.workers) {
-      const fresh: ateapi.Worker = {
-        ...ateapi.Worker.fromPartial({}),
-        workerNamespace: registration.workerNamespace,
-        workerPool: registration.workerPool,
-        workerPod: registration.workerPod,
-        ip: registration.ip,
-        httpPort: registration.httpPort,
-        workerPodUid: registration.workerPodUid,
-        nodeName: request.nodeName,
-        ateletEndpoint: request.ateletEndpoint,
-        leaseExpiresUnixMs: expires,
-      };
+    for (const fresh of reported) {
       listed.add(keyOfWorker(fresh));
       const existing = this.directory.get(fresh.workerNamespace, fresh.workerPool, fresh.workerPod);
       if (
@@ -111,19 +111,10 @@ export class WorkerRegistry {
    * node's size, not the cluster's). A worker of the node written by another replica that this directory
    * has not seen yet is left to the next report, after the periodic refresh.
    */
-  private async reloadNode(request: ateapi.ReportWorkersRequest): Promise<void> {
-    const targets = new Map<string, ateapi.Worker>();
-    for (const registration of request.workers) {
-      const worker: ateapi.Worker = {
-        ...ateapi.Worker.fromPartial({}),
-        workerNamespace: registration.workerNamespace,
-        workerPool: registration.workerPool,
-        workerPod: registration.workerPod,
-      };
-      targets.set(keyOfWorker(worker), worker);
-    }
+  private async reloadNode(nodeName: string, reported: readonly ateapi.Worker[]): Promise<void> {
+    const targets = new Map(reported.map((worker) => [keyOfWorker(worker), worker]));
     for (const worker of this.directory.all()) {
-      if (worker.nodeName === request.nodeName) targets.set(keyOfWorker(worker), worker);
+      if (worker.nodeName === nodeName) targets.set(keyOfWorker(worker), worker);
     }
     await Promise.all([...targets.values()].map((worker) => this.directory.reload(worker)));
   }
