@@ -338,7 +338,7 @@ export class ControlStore {
       });
   }
 
-  /** Waits for a reconciliation in progress (tests, shutdown). */
+  /** Waits for a background reconciliation in progress (for tests; a failed one is retried when next due). */
   async settleWorkerIndex(): Promise<void> {
     await this.reconciling;
   }
