@@ -489,8 +489,9 @@ async function decodeFramesInto(
           view = new Uint8Array(buffer);
         }
         filled = 0;
-        // Two frames per thread in flight: one being decoded, one waiting, so no thread idles.
-        while (inFlight.size >= 2 * threads && failure === undefined) await Promise.race(inFlight);
+        // One frame per thread in flight and one more waiting, so a thread that finishes finds work (two per
+        // thread decoded no faster); each holds its compressed bytes, so this bounds the memory too.
+        while (inFlight.size > threads && failure === undefined) await Promise.race(inFlight);
         if (failure !== undefined) throw failed;
       }
     }

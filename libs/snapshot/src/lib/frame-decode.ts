@@ -58,9 +58,11 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
 const binding = require(workerData.zstd);
-let payload = Buffer.alloc(0);
+// Decoded payload goes through this window, 1 MiB at a time: a worker never holds a whole frame's payload.
+const out = Buffer.allocUnsafe(1048576);
 // One context per worker, reset between frames: a fresh one would allocate (and fault in) its window again.
 const dctx = new binding.DCtx();
+const SIZE = 0, OFFSET = 1, LENGTH = 2, DATA = 3, END = 4;
 
 function fail(code, message) {
   const error = new Error(message);
@@ -74,68 +76,87 @@ function safe(value, what) {
 }
 
 function decode(job) {
-  // One more byte than expected, so a frame that decodes to more is noticed.
-  // Rounded up to whole MiB, so frames of slightly different sizes reuse it.
-  if (payload.length < job.payload + 1) payload = Buffer.allocUnsafe(Math.ceil((job.payload + 1) / 1048576) * 1048576);
   const input = Buffer.from(job.frame, 0, job.length);
   dctx.reset(binding.ResetDirective.sessionOnly);
+  // The payload parser, fed window after window: integers are gathered in 'number' (they may straddle two
+  // windows), record data is written as it comes.
+  const number = Buffer.alloc(8);
+  let numberFill = 0;
+  let state = job.first ? SIZE : OFFSET;
+  let offset = 0;
+  let position = 0;
+  let remaining = 0;
+  let previous = 0;
+  const records = [];
+  const parse = (bytes) => {
+    let at = 0;
+    while (at < bytes) {
+      if (state === DATA) {
+        const take = Math.min(remaining, bytes - at);
+        for (let done = 0; done < take; ) done += writeSync(job.fd, out, at + done, take - done, position + done);
+        position += take;
+        remaining -= take;
+        at += take;
+        if (remaining === 0) state = OFFSET;
+        continue;
+      }
+      if (state === END) fail('CORRUPT_STREAM', 'has data after the end marker');
+      const take = Math.min(8 - numberFill, bytes - at);
+      out.copy(number, numberFill, at, at + take);
+      numberFill += take;
+      at += take;
+      if (numberFill < 8) continue;
+      numberFill = 0;
+      const value = number.readBigInt64LE(0);
+      if (state === SIZE) {
+        const rawSize = safe(value, 'file size');
+        if (rawSize !== job.rawSize) fail('SIZE_MISMATCH', 'stream holds a file of ' + rawSize + ' bytes, the manifest says ' + job.rawSize);
+        state = OFFSET;
+      } else if (state === OFFSET) {
+        if (value === -1n) {
+          if (!job.last) fail('CORRUPT_STREAM', 'has the end marker before its last frame');
+          state = END;
+        } else {
+          offset = safe(value, 'extent offset');
+          state = LENGTH;
+        }
+      } else {
+        const length = safe(value, 'extent length');
+        if (offset < previous || offset > job.rawSize || length > job.rawSize - offset) {
+          fail('CORRUPT_STREAM', 'has an extent [' + offset + ', +' + length + ') out of order or past the file size ' + job.rawSize);
+        }
+        records.push([offset, length]);
+        previous = offset + length;
+        position = offset;
+        remaining = length;
+        state = length > 0 ? DATA : OFFSET;
+      }
+    }
+  };
   let consumed = 0;
   let produced = 0;
   for (;;) {
     let result;
     try {
-      result = dctx.decompressStream(payload.subarray(produced, job.payload + 1), input.subarray(consumed));
+      result = dctx.decompressStream(out, input.subarray(consumed));
     } catch (error) {
       fail('CORRUPT_STREAM', 'zstd rejected the stream: ' + (error && error.message));
     }
-    const [hint, out, used] = result;
+    const [hint, bytes, used] = result;
     consumed += used;
-    produced += out;
+    produced += bytes;
     if (produced > job.payload) fail('CORRUPT_STREAM', 'has a frame that decodes to more than its ' + job.payload + ' payload bytes');
+    parse(bytes);
     if (hint === 0) break;
-    if (used === 0 && out === 0) {
+    if (used === 0 && bytes === 0) {
       fail('CORRUPT_STREAM', 'has frame ' + job.index + ' end inside its zstd data after the ' + input.length + ' bytes the manifest gives it');
     }
   }
   if (consumed !== input.length) fail('CORRUPT_STREAM', 'has ' + (input.length - consumed) + ' bytes after the zstd data of frame ' + job.index);
   if (produced !== job.payload) fail('CORRUPT_STREAM', 'has a frame of ' + produced + ' payload bytes, the manifest says ' + job.payload);
-  let at = 0;
-  const end = job.payload;
-  const int64 = (what) => {
-    if (end - at < 8) fail('CORRUPT_STREAM', 'has a frame that ends inside ' + what);
-    const value = payload.readBigInt64LE(at);
-    at += 8;
-    return value;
-  };
-  if (job.first) {
-    const rawSize = safe(int64('the file size'), 'file size');
-    if (rawSize !== job.rawSize) fail('SIZE_MISMATCH', 'stream holds a file of ' + rawSize + ' bytes, the manifest says ' + job.rawSize);
-  }
-  const records = [];
-  let previous = 0;
-  for (;;) {
-    if (at === end) {
-      if (job.last) fail('TRUNCATED', 'payload ends before the next extent or the end marker');
-      break;
-    }
-    const offsetValue = int64('the next extent or the end marker');
-    if (offsetValue === -1n) {
-      if (!job.last) fail('CORRUPT_STREAM', 'has the end marker before its last frame');
-      if (at !== end) fail('CORRUPT_STREAM', 'has data after the end marker');
-      break;
-    }
-    const offset = safe(offsetValue, 'extent offset');
-    const length = safe(int64('an extent length'), 'extent length');
-    if (offset < previous || offset > job.rawSize || length > job.rawSize - offset || length > end - at) {
-      fail('CORRUPT_STREAM', 'has an extent [' + offset + ', +' + length + ') out of order or past the file size ' + job.rawSize);
-    }
-    for (let done = 0; done < length; ) {
-      done += writeSync(job.fd, payload, at + done, length - done, offset + done);
-    }
-    records.push([offset, length]);
-    previous = offset + length;
-    at += length;
-  }
+  if (state === END) return { records };
+  if (job.last && state === OFFSET && numberFill === 0) fail('TRUNCATED', 'payload ends before the next extent or the end marker');
+  if (state !== OFFSET || numberFill !== 0) fail('CORRUPT_STREAM', 'has frame ' + job.index + ' end inside a record');
   return { records };
 }
 
@@ -166,7 +187,7 @@ type Answer = { frame: ArrayBuffer } & (
  * fault per 4 KiB as they are filled and push V8 into major garbage collections (external memory).
  */
 const spareBuffers: ArrayBuffer[] = [];
-/** Spare buffers kept at most (two frames per thread are in flight); dropped when the pool goes idle. */
+/** Spare buffers kept at most (a decode has a frame per thread and one more in flight); dropped when idle. */
 const SPARE_BUFFERS = 6;
 
 /**
@@ -201,9 +222,8 @@ let live = 0;
 let unavailable = false;
 
 /**
- * The pool's settings and state. A worker keeps a payload buffer as large as the largest frame it decoded
- * (16 MiB by default), so idle workers end after `idleMs` and a daemon that restores now and then does not
- * hold their memory.
+ * The pool's settings and state. Each worker is a V8 isolate of its own plus a zstd context and a 1 MiB
+ * window, so idle workers end after `idleMs` and a daemon that restores now and then does not hold them.
  */
 export const framePool = {
   idleMs: 10_000,
@@ -332,7 +352,7 @@ export function decodeFrame(job: FrameJob, threads: number): Promise<FrameResult
 }
 
 /**
- * Largest frame (compressed or decoded) decoded on a worker: a frame is held whole in memory there, so an
+ * Largest frame (compressed or decoded) decoded on a worker: its compressed bytes are held whole, so an
  * object written with larger frames streams through the calling thread instead. A frame overshoots its
  * `frameSize` by up to one record (a read chunk, 1 MiB by default), so a `frameSize` of up to 64 MiB stays
  * below it.
